@@ -1,0 +1,37 @@
+"""Logging to stderr only, switched on by KEYRINGS_AZURE_ARTIFACTS_LOG; never configures the root logger."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+
+LOGGER_NAME = "keyrings.azure_artifacts"
+ENV_LOG = "KEYRINGS_AZURE_ARTIFACTS_LOG"
+
+_configured = False
+
+
+def get_logger() -> logging.Logger:
+    """The package logger, with a stderr handler when the env variable asks for one."""
+    global _configured
+    logger = logging.getLogger(LOGGER_NAME)
+    if not _configured:
+        _configured = True
+        level_name = os.environ.get(ENV_LOG, "").strip().upper()
+        if level_name:
+            level = getattr(logging, level_name, logging.DEBUG)
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("azure-artifacts: %(levelname)s %(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(level if isinstance(level, int) else logging.DEBUG)
+            logger.propagate = False
+    return logger
+
+
+def fingerprint(secret: str | None) -> str:
+    """A short, stable, non-reversible label for a secret, safe to log or print."""
+    if not secret:
+        return "<none>"
+    return "sha256:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:12]

@@ -1,0 +1,1 @@
+"""Credential flows: one module per way of getting an Entra ID token, plus the chain."""

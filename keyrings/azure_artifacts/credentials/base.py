@@ -1,0 +1,55 @@
+"""The small interface every flow implements, and the plain values flows are built from.
+
+Flows never read the configuration: `FlowOptions` carries the few values they need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+ADO_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798"
+ADO_SCOPE = ADO_RESOURCE + "/.default"
+PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com"
+# Azure Artifacts credential provider's public client; used for user sign-in by default.
+DEFAULT_PUBLIC_CLIENT_ID = "d5a56ea4-7369-46b8-a538-c370805301bf"
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """An Entra ID (or pass-through) token and its expiry in epoch seconds."""
+
+    token: str
+    expires_on: int
+
+    def __repr__(self) -> str:
+        from .._log import fingerprint
+
+        return f"AccessToken({fingerprint(self.token)}, expires_on={self.expires_on})"
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    """Everything a flow may need, as plain values resolved by the service layer."""
+
+    org: str
+    tenant: str | None = None
+    authority_host: str = PUBLIC_AUTHORITY_HOST
+    client_id: str | None = None
+    timeout: float = 20.0
+    interactive: bool = False
+    state_dir: Path | None = None  # where the MSAL cache and other state live
+    environ: Mapping[str, str] = field(default_factory=dict)
+    token_env: str = "AZURE_DEVOPS_EXT_PAT"
+    token_file: str | None = None
+    service_url: str = ""  # the feed URL being served (azure_pipelines matches endpoints on it)
+
+
+class TokenFlow(Protocol):
+    """One way to an Entra token. Raise CredentialUnavailable to pass, AuthenticationFailed to stop."""
+
+    name: str
+
+    def get_token(self, scope: str) -> AccessToken: ...

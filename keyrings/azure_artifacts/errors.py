@@ -1,0 +1,38 @@
+"""The one error hierarchy: callers catch `AzureArtifactsError` and nothing wider."""
+
+from __future__ import annotations
+
+
+class AzureArtifactsError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(AzureArtifactsError):
+    """The configuration is invalid; each message reads `<file>: [<section>] <option>: <problem>`."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages) if self.messages else "invalid configuration")
+
+
+class CredentialUnavailable(AzureArtifactsError):
+    """This flow cannot run here (nothing configured, no terminal, no cached account): try the next."""
+
+
+class AuthenticationFailed(AzureArtifactsError):
+    """A flow ran and was refused, or the service refused the exchange: stop and report."""
+
+
+class ChainFailed(AuthenticationFailed):
+    """Every flow of a chain was unavailable or failed; the message lists each attempt and the fix."""
+
+    def __init__(self, org: str, attempts: list[tuple[str, str]], fix: str) -> None:
+        self.org = org
+        self.attempts = list(attempts)
+        self.fix = fix
+        tried = "; ".join(f"{name}: {reason}" for name, reason in attempts) or "no credential configured"
+        super().__init__(f"no credential for Azure DevOps organization '{org}' ({tried}). {fix}")
+
+
+class ServiceError(AzureArtifactsError):
+    """Azure DevOps or Entra ID answered with something we cannot use (after retries)."""
