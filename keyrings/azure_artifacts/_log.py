@@ -1,4 +1,7 @@
-"""Logging to stderr only, switched on by KEYRINGS_AZURE_ARTIFACTS_LOG; never configures the root logger."""
+"""Logging to stderr only: warnings always, decisions with KEYRINGS_AZURE_ARTIFACTS_LOG=debug.
+
+Never touches the root logger or stdout (uv reads a password from our stdout).
+"""
 
 from __future__ import annotations
 
@@ -14,19 +17,18 @@ _configured = False
 
 
 def get_logger() -> logging.Logger:
-    """The package logger, with a stderr handler when the env variable asks for one."""
+    """The package logger, writing to stderr at the level the env variable asks for."""
     global _configured
     logger = logging.getLogger(LOGGER_NAME)
     if not _configured:
         _configured = True
-        level_name = os.environ.get(ENV_LOG, "").strip().upper()
-        if level_name:
-            level = getattr(logging, level_name, logging.DEBUG)
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("azure-artifacts: %(levelname)s %(message)s"))
-            logger.addHandler(handler)
-            logger.setLevel(level if isinstance(level, int) else logging.DEBUG)
-            logger.propagate = False
+        name = os.environ.get(ENV_LOG, "").strip().upper() or "WARNING"
+        level = logging.getLevelName(name)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("azure-artifacts: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(level if isinstance(level, int) else logging.DEBUG)
+        logger.propagate = False
     return logger
 
 

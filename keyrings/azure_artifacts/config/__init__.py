@@ -1,0 +1,1 @@
+"""Finding, parsing, validating and layering `[artifacts ...]` sections."""

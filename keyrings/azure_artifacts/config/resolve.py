@@ -1,0 +1,165 @@
+"""Which sections apply to a URL, and each option from the most specific one that sets it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..credentials.base import PUBLIC_AUTHORITY_HOST
+from ..urls import FeedRef
+from . import values
+from .files import RawConfig, problem
+from .options import HOST_ONLY_OPTIONS, OPTION_NAMES, Options, validate_options
+from .sections import Section, mismatch
+
+DEFAULTS: dict[str, Any] = {
+    "auth": "session",
+    "credential": ("auto",),
+    "tenant": None,
+    "authority_host": PUBLIC_AUTHORITY_HOST,
+    "client_id": None,
+    "scopes": None,  # vso.packaging, or vso.packaging_write for upload URLs
+    "pat_duration": 30 * 86400,
+    "pat_renew_before": 3 * 86400,
+    "session_duration": 4 * 3600,
+    "username": "VssSessionToken",
+    "interactive": "auto",
+    "token_env": "AZURE_DEVOPS_EXT_PAT",
+    "token_file": None,
+    "vssps_url": None,  # from discovery, else from the feed host
+    "timeout": 20.0,
+    "path_prefix": "",
+    "allow_http": False,
+}
+
+
+@dataclass(frozen=True)
+class SectionReport:
+    name: str
+    applies: bool
+    weight: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved option values (plain data) and where each came from."""
+
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    ref: FeedRef
+    config: RawConfig
+    sections: tuple[SectionReport, ...]
+    settings: Settings
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class ValidConfig:
+    """Every section's options validated once; problems collected for `check` and lookups."""
+
+    raw: RawConfig
+    options: Mapping[str, Options]
+    problems: tuple[str, ...]
+
+
+def validate(raw: RawConfig) -> ValidConfig:
+    problems = list(raw.problems)
+    parsed: dict[str, Options] = {}
+    for section in raw.sections:
+        options, bad = validate_options(section.options)
+        for key, what in bad:
+            problems.append(problem(raw.path, section.name, key, what))
+        if "host" not in section.qualifiers:
+            for key in HOST_ONLY_OPTIONS:
+                if key in section.options:
+                    problems.append(problem(raw.path, section.name, key, "only allowed in a host section"))
+        parsed[section.name] = options
+    return ValidConfig(raw=raw, options=parsed, problems=tuple(problems))
+
+
+def env_options(environ: Mapping[str, str]) -> tuple[dict[str, tuple[Any, str]], list[str]]:
+    """SPEC §7 compatibility variables that act as option defaults below `[artifacts]`."""
+    found: dict[str, tuple[Any, str]] = {}
+    problems: list[str] = []
+
+    def take(var: str, option: str, parse: Any) -> None:
+        text = environ.get(var, "").strip()
+        if not text:
+            return
+        try:
+            value = parse(text)
+        except ValueError as exc:
+            problems.append(f"env:{var}: {exc}")
+            return
+        if value is not None:
+            found[option] = (value, f"env:{var}")
+
+    def bearer(text: str) -> str:
+        return "bearer" if values.boolean(text) else "pat"
+
+    def days(text: str) -> int:
+        if not text.isdigit() or not 0 < int(text) <= 366:
+            raise ValueError(f"'{text}' is not a whole number of days between 1 and 366")
+        return int(text) * 86400
+
+    def noninteractive(text: str) -> Optional[str]:
+        return "never" if values.boolean(text) else None
+
+    take("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "auth", bearer)
+    take("AZURE_DEVOPS_PAT_DURATION", "pat_duration", days)
+    take("AZURE_DEVOPS_PAT_SCOPE", "scopes", values.scopes)
+    take("ARTIFACTS_KEYRING_NONINTERACTIVE_MODE", "interactive", noninteractive)
+    take("AZURE_AUTHORITY_HOST", "authority_host", values.https_url)
+    return found, problems
+
+
+def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Resolution:
+    """Layer the applicable sections for `ref`: most specific first, later-in-file on ties."""
+    reports: list[SectionReport] = []
+    applicable: list[Section] = []
+    for section in valid.raw.sections:
+        reason = mismatch(section, ref)
+        reports.append(
+            SectionReport(section.name, reason is None, section.weight, reason or "all qualifiers match")
+        )
+        if reason is None:
+            applicable.append(section)
+    applicable.sort(key=lambda s: (s.weight, s.order), reverse=True)
+    from_env, env_problems = env_options(environ)
+    chosen: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in OPTION_NAMES:
+        for section in applicable:
+            value = getattr(valid.options[section.name], name)
+            if value is not None:
+                chosen[name], sources[name] = value, section.name
+                break
+        else:
+            if name in from_env:
+                chosen[name], sources[name] = from_env[name]
+            else:
+                chosen[name], sources[name] = _default(name, ref), "default"
+    errors = tuple(valid.problems) + tuple(env_problems)
+    return Resolution(ref, valid.raw, tuple(reports), Settings(chosen, sources), errors)
+
+
+def _default(name: str, ref: FeedRef) -> Any:
+    if name == "scopes":
+        return ("vso.packaging_write",) if ref.upload else ("vso.packaging",)
+    if name == "vssps_url":
+        return ref.default_vssps_url()
+    if name == "path_prefix":
+        return ref.path_prefix
+    return DEFAULTS[name]

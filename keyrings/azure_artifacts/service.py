@@ -1,0 +1,111 @@
+"""resolve(service) -> settings -> credential: the one place that wires config, flows and caches.
+
+Stdlib-only at import time; pydantic (config validation) and the flows' libraries
+load only when a URL turns out to be ours.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Optional, Protocol
+
+from . import urls
+from ._log import get_logger
+from .config.files import RawConfig, config_path, host_rules, read_config
+
+if TYPE_CHECKING:
+    from .config.resolve import Resolution
+
+
+class SecretProvider(Protocol):
+    """Turns resolved settings into (username, secret); the token issue fills this in."""
+
+    def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]: ...
+
+    def forget(self, resolution: Resolution) -> bool: ...
+
+
+def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.FeedRef], Optional[RawConfig]]:
+    """FeedRef for a service string; the config is read only when the host is not a known one."""
+    ref = urls.parse_service(service)
+    if ref is not None:
+        return ref, None
+    if not urls.could_be_configured(service):
+        return None, None
+    raw = read_config(config_path(environ))
+    rules = host_rules(raw)
+    return (urls.parse_service(service, rules) if rules else None), raw
+
+
+def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Optional[Resolution]:
+    """Settings for one of our URLs (with any configuration problems), or None when not ours."""
+    environ = os.environ if environ is None else environ
+    ref, raw = recognise(service, environ)
+    if ref is None:
+        return None
+    from .config.resolve import resolve as layer
+    from .config.resolve import validate
+
+    raw = raw or read_config(config_path(environ))
+    return layer(validate(raw), ref, environ)
+
+
+def lookup(
+    service: str, username: Optional[str], environ: Optional[Mapping[str, str]] = None
+) -> Optional[tuple[str, str]]:
+    """(username, secret) for one of our URLs, or None."""
+    resolution = resolve(service, environ)
+    if resolution is None:
+        return None
+    log = get_logger()
+    ref = resolution.ref
+    log.debug("%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload)
+    if resolution.errors:
+        for error in resolution.errors:
+            log.warning("%s", error)
+        log.warning("no credential for '%s': fix the configuration (azure-artifacts-keyring check)", ref.org)
+        return None
+    applied = [r.name for r in resolution.sections if r.applies]
+    log.debug("sections applied (least to most specific): %s", applied or "none")
+    return provider().provide(resolution, username)
+
+
+def forget(service: str, environ: Optional[Mapping[str, str]] = None) -> bool:
+    """Forget cached secrets for a service; True when anything was forgotten."""
+    resolution = resolve(service, environ)
+    if resolution is None:
+        return False
+    return provider().forget(resolution)
+
+
+class _NoProvider:
+    """Until credential flows are wired in, our URLs are recognised but get no secret."""
+
+    def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]:
+        get_logger().debug("no credential provider is wired in yet: returning None")
+        return None
+
+    def forget(self, resolution: Resolution) -> bool:
+        return False
+
+
+_provider: Optional[SecretProvider] = None
+
+
+def provider() -> SecretProvider:
+    global _provider
+    if _provider is None:
+        _provider = _NoProvider()
+    return _provider
+
+
+def describe_chain(resolution: Resolution, environ: Mapping[str, str]) -> list[str]:
+    """The credential names that would be tried, in order, without running any of them."""
+    names = list(resolution.settings.credential)
+    return names if names != ["auto"] else ["auto"]
+
+
+def describe_cache(resolution: Resolution, environ: Mapping[str, str]) -> dict[str, Optional[str]]:
+    """Kind and expiry of what is cached for these settings (never the secret)."""
+    return {"kind": None, "expires_at": None}

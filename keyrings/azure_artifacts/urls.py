@@ -1,0 +1,264 @@
+"""Service string -> FeedRef, or None when the string is not an Azure Artifacts URL.
+
+Pure and stdlib-only: this runs for every keyring lookup on the machine, so it
+must be fast, never raise, and never mistake a look-alike host for ours.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Optional
+from urllib.parse import unquote
+
+__all__ = ["FeedRef", "HostRule", "host_matches", "parse_host", "parse_service"]
+
+# Hosts whose first path segment is the organization.
+_ORG_IN_PATH = {
+    "pkgs.dev.azure.com": "dev.azure.com",
+    "pkgs.codedev.ms": "codedev.ms",
+    "pkgs.codeapp.ms": "codeapp.ms",
+}
+# Hosts whose leftmost label is the organization: {org}.<suffix>.
+_ORG_IN_HOST = {
+    "pkgs.visualstudio.com": "visualstudio.com",
+    "pkgs.vsts.me": "vsts.me",
+}
+_ORG_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$", re.IGNORECASE)
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+_PORT = re.compile(r"^[0-9]{1,5}$")
+
+
+@dataclass(frozen=True)
+class HostRule:
+    """A host declared by a `host` section: Azure DevOps Server, a proxy, a test server."""
+
+    host: str  # lower-case host name, no port
+    port: Optional[int] = None  # None: any port
+    path_prefix: str = ""  # "" or "/tfs" (no trailing slash)
+    allow_http: bool = False
+
+
+@dataclass(frozen=True)
+class FeedRef:
+    """What a service string names: organization, optional project, feed and view."""
+
+    service: str
+    scheme: str
+    host: str
+    port: Optional[int]
+    org: str
+    project: Optional[str] = None
+    feed: Optional[str] = None
+    view: Optional[str] = None
+    upload: bool = False
+    kind: str = "dev.azure.com"  # dev.azure.com, visualstudio.com, codedev.ms, ... or "configured"
+    path_prefix: str = ""
+
+    @property
+    def netloc(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        if self.port is None or self.port == default:
+            return self.host
+        return f"{self.host}:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+    def org_url(self) -> str:
+        """Base URL of the organization on the feed host (before `_packaging`)."""
+        if self.kind in _ORG_IN_HOST.values():
+            return self.origin
+        return f"{self.origin}{self.path_prefix}/{self.org}"
+
+    def feed_url(self) -> str:
+        """The feed's PyPI index, used for the anonymous discovery request."""
+        base = self.org_url()
+        if self.project:
+            base += f"/{self.project}"
+        if not self.feed:
+            return base + "/"
+        feed = self.feed + (f"@{self.view}" if self.view else "")
+        return f"{base}/_packaging/{feed}/pypi/simple/"
+
+    def default_vssps_url(self) -> str:
+        """Where session tokens and PATs are minted for this organization (SPEC §3 `vssps_url`)."""
+        if self.kind == "dev.azure.com":
+            return f"https://vssps.dev.azure.com/{self.org}"
+        if self.kind == "codedev.ms":
+            return f"https://vssps.codedev.ms/{self.org}"
+        if self.kind == "codeapp.ms":
+            return f"https://vssps.codeapp.ms/{self.org}"
+        if self.kind == "visualstudio.com":
+            return f"https://{self.org}.vssps.visualstudio.com"
+        if self.kind == "vsts.me":
+            return f"https://{self.org}.vssps.vsts.me"
+        return f"{self.origin}{self.path_prefix}/{self.org}"
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    """Exact or dot-boundary suffix match, case-insensitive; `evilpkgs.x` never matches `pkgs.x`."""
+    host = host.lower().rstrip(".")
+    pattern = pattern.lower().rstrip(".")
+    return bool(pattern) and (host == pattern or host.endswith("." + pattern))
+
+
+def parse_host(value: str) -> tuple[str, Optional[int]]:
+    """Split `host[:port]` (IPv6 in brackets) into a lower-case host and an optional port."""
+    value = value.strip()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            raise ValueError("unclosed '[' in host")
+        host, rest = value[1:end], value[end + 1 :]
+        if rest and not (rest.startswith(":") and _PORT.match(rest[1:])):
+            raise ValueError("bad port")
+        return host.lower(), int(rest[1:]) if rest else None
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return value.lower(), None
+    if not _PORT.match(port) or not host or ":" in host:
+        raise ValueError("bad port")
+    number = int(port)
+    if not 0 < number < 65536:
+        raise ValueError("port out of range")
+    return host.lower(), number
+
+
+def _split(service: str) -> Optional[tuple[str, str, str]]:
+    """(scheme, authority, path) of a URL or scheme-less `host/path`; None for anything else."""
+    if not service or len(service) > 4096 or any(c.isspace() for c in service):
+        return None
+    match = _SCHEME.match(service)
+    if match:
+        scheme, rest = match.group(1).lower(), service[match.end() :]
+    else:
+        scheme, rest = "https", service
+    for stop in "?#":
+        rest = rest.split(stop, 1)[0]
+    authority, slash, path = rest.partition("/")
+    authority = authority.rpartition("@")[2]  # userinfo is never part of the host
+    if not authority or ("." not in authority and not authority.startswith("[")):
+        return None
+    return scheme, authority, slash + path
+
+
+def _segments(path: str) -> list[str]:
+    return [unquote(part) for part in path.split("/") if part]
+
+
+def _feed_parts(segments: list[str]) -> Optional[tuple[Optional[str], Optional[str], Optional[str], bool]]:
+    """(project, feed, view, upload) from the segments after the organization."""
+    lowered = [s.lower() for s in segments]
+    if "_packaging" not in lowered:
+        # Organization (or organization/project) URL with no feed in it.
+        if len(segments) > 1 or any(s.startswith("_") for s in segments):
+            return None, None, None, False
+        return (segments[0] if segments else None), None, None, False
+    index = lowered.index("_packaging")
+    if index > 1 or index + 1 >= len(segments):
+        return None
+    project = segments[0] if index == 1 else None
+    if project is not None and project.startswith("_"):
+        return None
+    feed, _, view = segments[index + 1].partition("@")
+    if not feed:
+        return None
+    tail = lowered[index + 2 :]
+    upload = "upload" in tail[:2]
+    return project, feed, view or None, upload
+
+
+def _known_host(host: str) -> Optional[tuple[str, Optional[str]]]:
+    """(kind, org-from-host) when the host is a Microsoft feed host."""
+    for suffix, kind in _ORG_IN_PATH.items():
+        if host_matches(host, suffix):
+            return kind, None
+    for suffix, kind in _ORG_IN_HOST.items():
+        if host.endswith("." + suffix):
+            label = host[: -len(suffix) - 1]
+            if _ORG_LABEL.match(label):
+                return kind, label
+    return None
+
+
+def parse_service(service: object, rules: Iterable[HostRule] = ()) -> Optional[FeedRef]:
+    """Recognise an Azure Artifacts service string; None for everything that is not ours."""
+    if not isinstance(service, str):
+        return None
+    parts = _split(service)
+    if parts is None:
+        return None
+    scheme, authority, path = parts
+    try:
+        host, port = parse_host(authority)
+    except ValueError:
+        return None
+    host = host.rstrip(".")
+    known = _known_host(host)
+    if known is not None:
+        if scheme != "https":
+            return None
+        kind, org = known
+        return _build(service, scheme, host, port, kind, org, "", _segments(path))
+    for rule in rules:
+        ref = _match_rule(service, scheme, host, port, path, rule)
+        if ref is not None:
+            return ref
+    return None
+
+
+def _match_rule(
+    service: str, scheme: str, host: str, port: Optional[int], path: str, rule: HostRule
+) -> Optional[FeedRef]:
+    if not host_matches(host, rule.host):
+        return None
+    if rule.port is not None and (port or (443 if scheme == "https" else 80)) != rule.port:
+        return None
+    if scheme != "https" and not (scheme == "http" and rule.allow_http):
+        return None
+    segments = _segments(path)
+    prefix = _segments(rule.path_prefix)
+    if [s.lower() for s in segments[: len(prefix)]] != [p.lower() for p in prefix]:
+        return None
+    return _build(service, scheme, host, port, "configured", None, rule.path_prefix, segments[len(prefix) :])
+
+
+def _build(
+    service: str,
+    scheme: str,
+    host: str,
+    port: Optional[int],
+    kind: str,
+    org: Optional[str],
+    path_prefix: str,
+    segments: list[str],
+) -> Optional[FeedRef]:
+    if org is None:
+        if not segments or segments[0].startswith("_"):
+            return None
+        org, segments = segments[0], segments[1:]
+    parts = _feed_parts(segments)
+    if parts is None:
+        return None
+    project, feed, view, upload = parts
+    return FeedRef(
+        service=service,
+        scheme=scheme,
+        host=host,
+        port=port,
+        org=org,
+        project=project,
+        feed=feed,
+        view=view,
+        upload=upload,
+        kind=kind,
+        path_prefix=path_prefix,
+    )
+
+
+def could_be_configured(service: object) -> bool:
+    """Cheap pre-check before reading the config for `host` sections: a URL-shaped string."""
+    return isinstance(service, str) and _split(service) is not None
