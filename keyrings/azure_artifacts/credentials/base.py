@@ -45,6 +45,8 @@ class FlowOptions:
     token_env: str = "AZURE_DEVOPS_EXT_PAT"
     token_file: str | None = None
     service_url: str = ""  # the feed URL being served (azure_pipelines matches endpoints on it)
+    login_hint: str | None = None  # user sign-in: which cached account / which user to suggest
+    interactive_timeout: float = 300.0  # longest wait for a person (device code, browser, broker)
 
 
 class TokenFlow(Protocol):

@@ -1,0 +1,61 @@
+"""What the azure-identity based flows share: constructor keywords and error mapping.
+
+azure-identity is imported inside functions only; this module's top level stays stdlib.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from ..errors import AuthenticationFailed, CredentialUnavailable
+from ._util import authority_host, is_microsoft_host, one_line
+from .base import AccessToken, FlowOptions
+
+# Bounded retries on 5xx / connection errors inside azure-core's pipeline (its default is 10).
+RETRY_TOTAL = 2
+
+
+def http_kwargs(options: FlowOptions) -> dict[str, Any]:
+    """Keywords for credentials that talk HTTP: authority, discovery, timeouts, retries."""
+    authority = authority_host(options)
+    kwargs: dict[str, Any] = {
+        "authority": authority,
+        "connection_timeout": options.timeout,
+        "read_timeout": options.timeout,
+        "retry_total": RETRY_TOTAL,
+    }
+    if not is_microsoft_host(authority):
+        kwargs["disable_instance_discovery"] = True
+    return kwargs
+
+
+def process_timeout(options: FlowOptions) -> int:
+    """CLI credentials take whole seconds."""
+    return max(1, math.ceil(options.timeout))
+
+
+def request_token(name: str, build: Callable[[], Any], scope: str) -> AccessToken:
+    """Build an azure-identity credential and ask it for `scope`, mapping its errors onto ours."""
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
+    from azure.identity import CredentialUnavailableError
+
+    try:
+        credential = build()
+    except ValueError as exc:  # azure-identity validates tenant ids, paths, certificates eagerly
+        raise AuthenticationFailed(f"{name}: {one_line(exc)}") from None
+    try:
+        token = credential.get_token(scope)
+    except CredentialUnavailableError as exc:
+        raise CredentialUnavailable(one_line(exc, "unavailable")) from None
+    except ClientAuthenticationError as exc:
+        raise AuthenticationFailed(one_line(exc.message or exc)) from None
+    except AzureError as exc:  # transport errors after retries
+        raise AuthenticationFailed(one_line(getattr(exc, "message", None) or exc)) from None
+    except ValueError as exc:
+        raise AuthenticationFailed(one_line(exc)) from None
+    finally:
+        close = getattr(credential, "close", None)
+        if callable(close):
+            close()
+    return AccessToken(token=token.token, expires_on=int(token.expires_on))

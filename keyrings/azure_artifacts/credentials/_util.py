@@ -1,0 +1,69 @@
+"""Small pure helpers shared by the flows: host classification, safe one-line reasons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from .base import PUBLIC_AUTHORITY_HOST, FlowOptions
+
+# Entra ID authority hosts of the public and sovereign clouds (instance discovery works there).
+MICROSOFT_AUTHORITY_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoft.com",
+        "login.windows.net",
+        "sts.windows.net",
+        "login.microsoftonline.us",
+        "login.usgovcloudapi.net",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+        "login.microsoftonline.de",
+    }
+)
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]*)?")
+_SECRETISH = re.compile(
+    r"(?i)(access_?token|refresh_?token|id_?token|client_?secret|password|assertion)"
+    r"(\"?\s*[:=]\s*\"?)[^\s\"',;&]+"
+)
+_MAX_REASON = 200
+
+
+def authority_host(options: FlowOptions) -> str:
+    """The authority base URL, without a trailing slash; AZURE_AUTHORITY_HOST only replaces the default."""
+    host = options.authority_host or PUBLIC_AUTHORITY_HOST
+    if host.rstrip("/") == PUBLIC_AUTHORITY_HOST:
+        host = options.environ.get("AZURE_AUTHORITY_HOST") or host
+    if "://" not in host:
+        host = "https://" + host
+    return host.rstrip("/")
+
+
+def is_microsoft_host(authority: str) -> bool:
+    """True for Entra ID's own hosts, where instance discovery is both possible and wanted."""
+    netloc = urlsplit(authority if "://" in authority else "https://" + authority)
+    return (netloc.hostname or "").lower() in MICROSOFT_AUTHORITY_HOSTS
+
+
+def one_line(message: object, default: str = "failed") -> str:
+    """The first meaningful line of a (library) message, with anything token-like redacted."""
+    text = str(message or "")
+    line = ""
+    for candidate in text.splitlines():
+        candidate = candidate.strip()
+        if candidate and not candidate.lower().startswith(("traceback", "content:")):
+            line = candidate
+            break
+    line = _JWT.sub("<redacted>", line)
+    line = _SECRETISH.sub(lambda m: m.group(1) + m.group(2) + "<redacted>", line)
+    if len(line) > _MAX_REASON:
+        line = line[: _MAX_REASON - 3].rstrip() + "..."
+    return line or default
+
+
+def env_value(environ: Mapping[str, str], name: str) -> str | None:
+    """A variable's value, treating empty or blank as unset."""
+    value = environ.get(name)
+    return value.strip() if value and value.strip() else None

@@ -1,0 +1,57 @@
+"""`broker`: sign-in through the OS authentication broker (WAM on Windows, Company Portal on macOS).
+
+Needs msal's broker extra (pymsalruntime); elsewhere the flow is unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from ..errors import AuthenticationFailed, CredentialUnavailable
+from .base import AccessToken, FlowOptions
+from .msal_user import application, token_from_result
+
+
+def broker_supported(platform: str = sys.platform) -> bool:
+    """msal uses a broker on Windows and macOS when pymsalruntime is importable."""
+    if not platform.startswith(("win", "darwin")):
+        return False
+    return importlib.util.find_spec("pymsalruntime") is not None
+
+
+def unavailable_reason(options: FlowOptions) -> str | None:
+    """Only when a person may be asked and the platform has a broker."""
+    if not options.interactive:
+        return "not interactive"
+    if not broker_supported():
+        return "broker not available on this platform"
+    return None
+
+
+class BrokerFlow:
+    """Silent through the broker first (it knows the OS account), then its interactive prompt."""
+
+    name = "broker"
+
+    def __init__(self, options: FlowOptions) -> None:
+        self.options = options
+
+    def get_token(self, scope: str) -> AccessToken:
+        reason = unavailable_reason(self.options)
+        if reason:
+            raise CredentialUnavailable(reason)
+        app = application(self.options, broker=True)
+        try:
+            accounts = app.get_accounts(username=self.options.login_hint)
+            result = app.acquire_token_silent([scope], accounts[0]) if accounts else None
+            if not result or "access_token" not in result:
+                result = app.acquire_token_interactive(
+                    [scope],
+                    login_hint=self.options.login_hint,
+                    parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
+                    timeout=max(1, int(self.options.interactive_timeout)),
+                )
+        except Exception as exc:
+            raise AuthenticationFailed(f"broker sign-in failed: {type(exc).__name__}") from None
+        return token_from_result(result)

@@ -1,0 +1,55 @@
+"""`interactive_browser`: sign-in in a local browser, redirected back to a loopback port.
+
+A browser is assumed on Windows and macOS; on Linux (WSL included, where MSAL cannot
+always reach the Windows browser) only when DISPLAY or WAYLAND_DISPLAY is set.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+
+from ..errors import AuthenticationFailed, CredentialUnavailable
+from .base import AccessToken, FlowOptions
+from .msal_user import application, token_from_result
+
+
+def has_browser(environ: Mapping[str, str], platform: str = sys.platform) -> bool:
+    """A heuristic: a desktop session exists (no process is started)."""
+    if platform.startswith(("win", "darwin")):
+        return True
+    return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def unavailable_reason(options: FlowOptions) -> str | None:
+    """Only when a person may be asked and a browser can be opened."""
+    if not options.interactive:
+        return "not interactive"
+    if not has_browser(options.environ):
+        return "no display for a browser"
+    return None
+
+
+class InteractiveBrowserFlow:
+    """`acquire_token_interactive` with a bounded wait for the redirect."""
+
+    name = "interactive_browser"
+
+    def __init__(self, options: FlowOptions) -> None:
+        self.options = options
+
+    def get_token(self, scope: str) -> AccessToken:
+        reason = unavailable_reason(self.options)
+        if reason:
+            raise CredentialUnavailable(reason)
+        app = application(self.options)
+        try:
+            result = app.acquire_token_interactive(
+                [scope],
+                login_hint=self.options.login_hint,
+                prompt="select_account",
+                timeout=max(1, int(self.options.interactive_timeout)),
+            )
+        except Exception as exc:  # browser or loopback server problems, network errors
+            raise AuthenticationFailed(f"browser sign-in failed: {type(exc).__name__}") from None
+        return token_from_result(result)
