@@ -1,0 +1,248 @@
+"""Tenant, authority and token-service URL from a feed's anonymous 401, checked before use.
+
+Parsing and checking are pure; `discover` sends the one anonymous GET. What a 401
+advertises is only trusted when its host is a known Entra ID / vssps host or one
+the configuration names: a token must never be sent where a feed points us.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Union
+from urllib.parse import urlsplit
+
+from ._log import get_logger
+from .cache import atomic_write_json, read_json
+
+if TYPE_CHECKING:
+    from .http import Http
+
+MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+FIRST_PARTY_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+NULL_TENANT = "00000000-0000-0000-0000-000000000000"
+
+ENTRA_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoftonline.us",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+        "login.windows.net",
+        "login.microsoft.com",
+        "login.microsoftonline.de",
+    }
+)
+VSSPS_HOSTS = frozenset({"vssps.dev.azure.com", "vssps.codedev.ms"})
+# Matched on a dot boundary: "<anything>.<suffix>", never "<anything><suffix>".
+VSSPS_SUFFIXES = (
+    "vssps.dev.azure.com",
+    "vssps.visualstudio.com",
+    "vssps.codedev.ms",
+    "vssps.codeapp.ms",
+    "vssps.vsts.me",
+)
+
+Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
+# authorization_uri as an auth-param: at the start, or after whitespace/comma; quoted or token.
+_AUTH_URI = re.compile(r'(?:^|[\s,])authorization_uri\s*=\s*(?:"([^"]*)"|([^\s,]+))', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What a feed's 401 told us; any part may be unknown (None)."""
+
+    tenant: str | None = None
+    authority_host: str | None = None
+    vssps_url: str | None = None
+
+
+def _header_values(headers: Headers, name: str) -> list[str]:
+    """Every value of header `name`, whether given as a mapping or as (name, value) pairs."""
+    items: Iterable[tuple[str, str]] = headers.items() if isinstance(headers, Mapping) else headers
+    wanted = name.lower()
+    return [str(v) for k, v in items if str(k).lower() == wanted]
+
+
+def parse_challenge(headers: Headers) -> Challenge:
+    """Read `X-VSS-ResourceTenant`, `WWW-Authenticate` (Bearer authorization_uri) and
+    `X-VSS-AuthorizationEndpoint`; the explicit tenant header wins over the URI's tenant."""
+    tenant: str | None = None
+    for value in _header_values(headers, "X-VSS-ResourceTenant"):
+        for part in value.split(","):
+            candidate = part.strip().strip('"').lower()
+            if _GUID.match(candidate) and candidate != NULL_TENANT:
+                tenant = candidate
+                break
+        if tenant:
+            break
+
+    authority_host: str | None = None
+    uri_tenant: str | None = None
+    for value in _header_values(headers, "WWW-Authenticate"):
+        match = _AUTH_URI.search(value)
+        if not match:
+            continue
+        parts = urlsplit((match.group(1) or match.group(2) or "").strip())
+        if not parts.scheme or not parts.hostname:
+            continue
+        authority_host = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        segment = parts.path.strip("/").split("/")[0]
+        if _TENANT_NAME.match(segment) and segment.lower() != NULL_TENANT:
+            uri_tenant = segment.lower()
+        break
+
+    vssps_url: str | None = None
+    for value in _header_values(headers, "X-VSS-AuthorizationEndpoint"):
+        candidate = value.strip().strip('"')
+        parts = urlsplit(candidate)
+        if parts.scheme and parts.hostname:
+            vssps_url = f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path}".rstrip("/")
+            break
+
+    return Challenge(tenant or uri_tenant, authority_host, vssps_url)
+
+
+def _host_port(value: str) -> tuple[str, int | None]:
+    """(host, port) from `host`, `host:port` or a URL; lowercase, no trailing dot."""
+    text = value.strip()
+    parts = urlsplit(text if "://" in text else "//" + text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").rstrip(".").lower(), port
+
+
+def _allowed(host: str, port: int | None, allowed: Iterable[str]) -> bool:
+    for entry in allowed:
+        a_host, a_port = _host_port(entry)
+        if a_host and a_host == host and (a_port is None or a_port == (port or 443)):
+            return True
+    return False
+
+
+def is_entra_host(url: str, allowed_authority_hosts: Iterable[str] = ()) -> bool:
+    """True for an https URL on a known Entra ID host or a configured authority host."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        return False
+    host, port = _host_port(parts.netloc)
+    if host in ENTRA_HOSTS and port in (None, 443):
+        return True
+    return _allowed(host, port, allowed_authority_hosts)
+
+
+def is_vssps_host(url: str, allowed_vssps_hosts: Iterable[str] = ()) -> bool:
+    """True for an https URL on a known token-service host (dot-boundary) or a configured host."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https":
+        return False
+    host, port = _host_port(parts.netloc)
+    if port in (None, 443) and (host in VSSPS_HOSTS or any(host.endswith("." + s) for s in VSSPS_SUFFIXES)):
+        return True
+    return _allowed(host, port, allowed_vssps_hosts)
+
+
+def check_challenge(
+    ch: Challenge, allowed_authority_hosts: Iterable[str], allowed_vssps_hosts: Iterable[str]
+) -> Challenge:
+    """Drop an authority or vssps URL that is not https on a known or configured host.
+
+    The tenant is kept: it is only a name, and sign-in still goes to a trusted authority.
+    """
+    log = get_logger()
+    authority, vssps = ch.authority_host, ch.vssps_url
+    if authority is not None and not is_entra_host(authority, allowed_authority_hosts):
+        log.debug("discovery: ignoring untrusted authority %s", authority)
+        authority = None
+    if vssps is not None and not is_vssps_host(vssps, allowed_vssps_hosts):
+        log.debug("discovery: ignoring untrusted token service %s", vssps)
+        vssps = None
+    return Challenge(ch.tenant, authority, vssps)
+
+
+def sign_in_tenant(tenant: str) -> str:
+    """Microsoft-account orgs report the MSA tenant; sign-in must use the first-party tenant."""
+    return FIRST_PARTY_TENANT if tenant.lower() == MSA_TENANT else tenant
+
+
+def _response_headers(response: Any) -> list[tuple[str, str]]:
+    """Response headers as pairs, keeping repeated headers apart where urllib3 kept them."""
+    raw = getattr(getattr(response, "raw", None), "headers", None)
+    if raw is not None and hasattr(raw, "getlist"):
+        return [(str(name), str(v)) for name in raw for v in raw.getlist(name)]
+    return [(str(k), str(v)) for k, v in response.headers.items()]
+
+
+def discover(
+    http: Http,
+    feed_url: str,
+    allowed_authority_hosts: Iterable[str] = (),
+    allowed_vssps_hosts: Iterable[str] = (),
+) -> Challenge:
+    """One anonymous GET to the feed; whatever the status, read and check its challenge headers."""
+    response = http.request("GET", feed_url, check=False)
+    get_logger().debug("discovery: %s answered %d", feed_url.split("?")[0], response.status_code)
+    challenge = check_challenge(
+        parse_challenge(_response_headers(response)), allowed_authority_hosts, allowed_vssps_hosts
+    )
+    get_logger().debug(
+        "discovery: tenant=%s authority=%s vssps=%s",
+        challenge.tenant,
+        challenge.authority_host,
+        challenge.vssps_url,
+    )
+    return challenge
+
+
+class DiscoveryCache:
+    """Per-org discovery results in one JSON file, so the 401 round trip happens once a week."""
+
+    FILE_NAME = "discovery.json"
+
+    def __init__(
+        self, directory: Path, ttl: int = 7 * 24 * 3600, now: Callable[[], float] = time.time
+    ) -> None:
+        self.path = Path(directory) / self.FILE_NAME
+        self.ttl = ttl
+        self.now = now
+
+    def _load(self) -> dict[str, Any]:
+        data = read_json(self.path)
+        return data if isinstance(data, dict) else {}
+
+    def get(self, org_key: str) -> Challenge | None:
+        """The stored challenge for `org_key` if younger than the TTL."""
+        entry = self._load().get(org_key.lower())
+        if not isinstance(entry, dict):
+            return None
+        stored = entry.get("at")
+        if not isinstance(stored, (int, float)) or self.now() - stored > self.ttl:
+            return None
+        fields = [entry.get(k) for k in ("tenant", "authority_host", "vssps_url")]
+        if not all(v is None or isinstance(v, str) for v in fields):
+            return None
+        return Challenge(*fields)
+
+    def put(self, org_key: str, ch: Challenge) -> None:
+        """Remember a (checked) challenge for `org_key`; expired entries are pruned on the way."""
+        now = self.now()
+        data = {
+            k: v
+            for k, v in self._load().items()
+            if isinstance(v, dict) and isinstance(v.get("at"), (int, float)) and now - v["at"] <= self.ttl
+        }
+        data[org_key.lower()] = {
+            "at": int(now),
+            "tenant": ch.tenant,
+            "authority_host": ch.authority_host,
+            "vssps_url": ch.vssps_url,
+        }
+        atomic_write_json(self.path, data)

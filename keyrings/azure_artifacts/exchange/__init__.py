@@ -1,0 +1,147 @@
+"""Azure DevOps token exchanges (session tokens, PATs) and the pieces they share.
+
+Each exchange builds and parses its payloads with pure functions and sends them
+through `Http`; nothing here reads the configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .._log import fingerprint
+from ..errors import AuthenticationFailed, ServiceError
+
+if TYPE_CHECKING:
+    from ..http import HttpResponse
+
+__all__ = [
+    "HOST_KINDS",
+    "IssuedToken",
+    "format_valid_to",
+    "parse_valid_to",
+    "vssps_url_for",
+]
+
+# host_kind values, one per feed host family (SPEC §2), plus "configured" for `host` sections.
+HOST_KINDS = ("dev.azure.com", "visualstudio.com", "codedev.ms", "codeapp.ms", "vsts.me", "configured")
+
+
+def vssps_url_for(host_kind: str, host: str, org: str, path_prefix: str = "") -> str:
+    """The token-service base URL for a feed when neither config nor discovery named one.
+
+    - `pkgs.dev.azure.com/{org}`     -> `https://vssps.dev.azure.com/{org}`
+    - `{org}.pkgs.visualstudio.com` -> `https://{org}.vssps.visualstudio.com`
+    - `pkgs.codedev.ms/{org}`        -> `https://vssps.codedev.ms/{org}` (DevFabric mirrors dev.azure.com)
+    - `pkgs.codeapp.ms/{org}`        -> `https://{org}.vssps.codeapp.ms` (AppFabric serves SPS per org
+      host; the feed's 401 `X-VSS-AuthorizationEndpoint` normally overrides this guess)
+    - `{org}.pkgs.vsts.me`           -> `https://{org}.vssps.vsts.me`
+    - configured `host` section      -> `https://{host}{path_prefix}/{org}` (Azure DevOps Server)
+    """
+    org = org.strip("/")
+    if not org:
+        raise ValueError("vssps_url_for needs an organization")
+    if host_kind == "dev.azure.com":
+        return f"https://vssps.dev.azure.com/{org}"
+    if host_kind == "visualstudio.com":
+        return f"https://{org}.vssps.visualstudio.com"
+    if host_kind == "codedev.ms":
+        return f"https://vssps.codedev.ms/{org}"
+    if host_kind == "codeapp.ms":
+        return f"https://{org}.vssps.codeapp.ms"
+    if host_kind == "vsts.me":
+        return f"https://{org}.vssps.vsts.me"
+    if host_kind == "configured":
+        prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
+        base = host if "://" in host else f"https://{host}"
+        return f"{base.rstrip('/')}{prefix}/{org}"
+    raise ValueError(f"unknown host kind {host_kind!r} (expected one of {', '.join(HOST_KINDS)})")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token Azure DevOps issued (session token or PAT); repr shows a fingerprint only."""
+
+    token: str
+    expires_at: int
+    scopes: tuple[str, ...]
+    authorization_id: str | None
+    display_name: str
+
+    def __repr__(self) -> str:
+        return (
+            f"IssuedToken({fingerprint(self.token)}, expires_at={self.expires_at}, "
+            f"scopes={self.scopes!r}, authorization_id={self.authorization_id!r}, "
+            f"display_name={self.display_name!r})"
+        )
+
+
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+
+
+def parse_valid_to(value: object) -> int:
+    """Epoch seconds from an Azure DevOps `validTo` (7-digit fractions, `Z` or offset, or none = UTC).
+
+    Raises ValueError for anything else.
+    """
+    if not isinstance(value, str):
+        raise ValueError("validTo is not a string")
+    match = _ISO.match(value.strip())
+    if not match:
+        raise ValueError("validTo is not an ISO 8601 time")
+    year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
+    second = int(match.group(6) or 0)
+    micro = int((match.group(7) or "0")[:6].ljust(6, "0"))
+    zone = match.group(8)
+    dt = datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc)
+    if zone and zone.upper() != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+        return int(dt.timestamp()) - offset
+    return int(dt.timestamp())
+
+
+def format_valid_to(valid_to: datetime) -> str:
+    """ISO 8601 UTC with a `Z`, as the REST APIs expect (naive datetimes are taken as UTC)."""
+    if valid_to.tzinfo is None:
+        valid_to = valid_to.replace(tzinfo=timezone.utc)
+    return valid_to.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def split_scopes(value: object) -> tuple[str, ...]:
+    """Scopes as a tuple from the service's space separated string."""
+    return tuple(str(value).split()) if value else ()
+
+
+def json_body(response: HttpResponse, what: str) -> dict[str, Any]:
+    """The response's JSON object, or ServiceError naming `what` (never echoing the body)."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        ctype = response.headers.get("Content-Type", "unknown").split(";")[0]
+        raise ServiceError(
+            f"{what}: HTTP {response.status_code} with a non-JSON answer ({ctype}); "
+            "is the token service URL right?"
+        )
+    return data
+
+
+def refuse(response: HttpResponse, what: str, host: str) -> None:
+    """Raise AuthenticationFailed for 401/403 and ServiceError for any other non-2xx."""
+    status = response.status_code
+    if status in (401, 403):
+        raise AuthenticationFailed(
+            f"{what}: {host} refused the Entra token (HTTP {status}); the signed-in identity "
+            "needs access to this organization"
+        )
+    if not 200 <= status < 300:
+        raise ServiceError(f"{what}: HTTP {status} from {host}")

@@ -1,0 +1,292 @@
+"""The one HTTP client: timeouts on every call, bounded retries, safe redirects, redacted errors.
+
+`requests` and `urllib3` are imported on first use so that loading this module
+costs nothing for services that are not ours.
+
+Retry policy (urllib3 `Retry` through a requests adapter):
+- GET, HEAD, DELETE, OPTIONS: retried on connection errors, read errors/timeouts and
+  HTTP 429/500/502/503/504, with exponential back-off plus jitter and `Retry-After`
+  honoured (capped at `MAX_RETRY_AFTER` seconds so a server cannot park us).
+- POST: retried only where the server cannot have acted on it — connection errors
+  (nothing was sent) and HTTP 429/503 (the server said "not now"). A read timeout or
+  a 500/502/504 after a POST is *not* retried: a PAT creation that did succeed
+  server-side would otherwise be created twice.
+- 4xx other than 429 are never retried (an auth refusal will not change).
+
+Redirects are followed by hand (at most `MAX_REDIRECTS`): the Authorization header
+is dropped whenever scheme, host or port change, and an https -> http downgrade is
+refused, so a token only ever reaches the origin it was meant for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from ._log import get_logger
+from .errors import ServiceError
+
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 10.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+POST_RETRY_STATUSES = frozenset({429, 503})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "PUT", "TRACE"})
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+class HttpResponse(Protocol):
+    """The part of `requests.Response` we rely on (typed here to keep requests lazy)."""
+
+    status_code: int
+    url: str
+    headers: Mapping[str, str]
+    content: bytes
+    text: str
+
+    def json(self) -> Any: ...
+
+
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_SCHEME_TOKEN = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_PAT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{52}(?![A-Za-z0-9])")
+# New-format Azure DevOps PATs are 84 characters; mask any long opaque base-32/64 run too.
+_LONG_OPAQUE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{84}(?![A-Za-z0-9])")
+
+
+def redact(text: str) -> str:
+    """Mask JWTs, `Bearer`/`Basic` credentials and PAT-shaped strings so text is safe to show."""
+    text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)} ***", text)
+    text = _JWT.sub("***", text)
+    text = _LONG_OPAQUE.sub("***", text)
+    return _PAT.sub("***", text)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _safe_url(url: str) -> str:
+    """The URL without userinfo, query or fragment: what we may put in a message."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
+def _retry_class() -> type[Any]:
+    """A urllib3 Retry that applies the POST policy described in the module docstring."""
+    from urllib3.util.retry import Retry
+
+    class _Retry(Retry):
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            if method.upper() == "POST":
+                return bool(self.total) and status_code in POST_RETRY_STATUSES
+            return bool(super().is_retry(method, status_code, has_retry_after))
+
+        def get_retry_after(self, response: Any) -> float | None:
+            value = super().get_retry_after(response)
+            return None if value is None else min(float(value), MAX_RETRY_AFTER)
+
+    return _Retry
+
+
+class Http:
+    """A requests session with our timeout, retry and redirect policy; one per process is enough."""
+
+    def __init__(self, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5) -> None:
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._session: Any = None
+
+    def __repr__(self) -> str:
+        return f"Http(timeout={self.timeout}, retries={self.retries}, backoff={self.backoff})"
+
+    def _get_session(self) -> Any:
+        if self._session is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+
+            retry_cls = _retry_class()
+            kwargs: dict[str, Any] = {
+                "total": self.retries,
+                "connect": self.retries,
+                "read": self.retries,
+                "status": self.retries,
+                "redirect": 0,
+                "allowed_methods": IDEMPOTENT_METHODS,
+                "status_forcelist": RETRY_STATUSES,
+                "backoff_factor": self.backoff,
+                "respect_retry_after_header": True,
+                "raise_on_status": False,
+                "raise_on_redirect": False,
+            }
+            import inspect
+
+            params = inspect.signature(retry_cls.__init__).parameters
+            if "backoff_jitter" in params:
+                kwargs["backoff_jitter"] = self.backoff
+            if "backoff_max" in params:
+                kwargs["backoff_max"] = 8.0
+            adapter = HTTPAdapter(max_retries=retry_cls(**kwargs))
+            session = requests.Session()
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        params: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> HttpResponse:
+        """Send one request with retries and safe redirects.
+
+        With `check` (the default) a 5xx left after retries raises `ServiceError`;
+        every other status is returned for the caller to interpret.
+        """
+        import requests
+
+        method = method.upper()
+        log = get_logger()
+        session = self._get_session()
+        hdrs = dict(headers or {})
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            label = f"{method} {_safe_url(current)}"
+            log.debug("http: %s", label)
+            try:
+                response = session.request(
+                    method,
+                    current,
+                    headers=hdrs,
+                    json=json,
+                    data=data,
+                    params=params,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    auth=_no_netrc,
+                )
+            except requests.exceptions.Timeout:
+                raise ServiceError(f"{label}: timed out after {self.timeout:g} s") from None
+            except requests.exceptions.SSLError as exc:
+                raise ServiceError(f"{label}: TLS error: {_reason(exc)}") from None
+            except requests.exceptions.RetryError:
+                raise ServiceError(f"{label}: gave up after {self.retries} retries") from None
+            except requests.exceptions.ConnectionError as exc:
+                if _is_timeout(exc):
+                    raise ServiceError(f"{label}: timed out after {self.timeout:g} s") from None
+                raise ServiceError(f"{label}: connection failed: {_reason(exc)}") from None
+            except requests.exceptions.RequestException as exc:
+                raise ServiceError(f"{label}: request failed: {type(exc).__name__}") from None
+            status = int(response.status_code)
+            log.debug("http: %s -> %d", label, status)
+            location = response.headers.get("Location")
+            if status in _REDIRECT_STATUSES and location:
+                target = urljoin(current, location)
+                old, new = _origin(current), _origin(target)
+                if old[0] == "https" and new[0] != "https":
+                    raise ServiceError(f"{label}: refused redirect from https to {new[0]}")
+                if old != new:
+                    dropped = [h for h in hdrs if h.lower() in _SECRET_HEADERS]
+                    for name in dropped:
+                        del hdrs[name]
+                    if dropped:
+                        log.debug("http: redirect leaves %s; credentials dropped", old[1])
+                if status == 303 or (status in (301, 302) and method != "HEAD"):
+                    method, json, data = ("HEAD" if method == "HEAD" else "GET"), None, None
+                params = None  # already part of the Location the server built
+                current = target
+                response.close()
+                continue
+            if check and status >= 500:
+                tried = _retries_done(response)
+                suffix = f" after {tried} retries" if tried else ""
+                raise ServiceError(f"{label}: HTTP {status}{suffix}")
+            return response  # type: ignore[no-any-return]
+        raise ServiceError(f"{method} {_safe_url(url)}: more than {MAX_REDIRECTS} redirects")
+
+    def get(self, url: str, **kwargs: Any) -> HttpResponse:
+        """GET with the shared policy."""
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> HttpResponse:
+        """POST with the shared (conservative) policy."""
+        return self.request("POST", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> HttpResponse:
+        """DELETE with the shared policy."""
+        return self.request("DELETE", url, **kwargs)
+
+
+def _no_netrc(request: Any) -> Any:
+    """A no-op auth hook: its presence stops requests from filling Authorization from ~/.netrc,
+    which would replace the token we set (proxies from the environment still apply)."""
+    return request
+
+
+def _retries_done(response: Any) -> int:
+    retries = getattr(getattr(response, "raw", None), "retries", None)
+    history = getattr(retries, "history", None)
+    return len(history) if history else 0
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """Unwrap requests/urllib3 wrappers (args[0], MaxRetryError.reason) to the root cause."""
+    inner: BaseException = exc
+    for _ in range(5):
+        nxt = getattr(inner, "reason", None)
+        if not isinstance(nxt, BaseException):
+            args = getattr(inner, "args", ())
+            nxt = args[0] if args and isinstance(args[0], BaseException) else None
+        if nxt is None or nxt is inner:
+            break
+        inner = nxt
+    return inner
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    import urllib3.exceptions
+
+    inner = _innermost(exc)
+    if isinstance(inner, urllib3.exceptions.NewConnectionError):
+        return False  # a subclass of ConnectTimeoutError in urllib3, but "refused" is not a timeout
+    return isinstance(inner, (urllib3.exceptions.TimeoutError, TimeoutError))
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, secret-free reason for a transport error: the root cause, minus pool noise."""
+    inner = _innermost(exc)
+    text = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
+    text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
+    text = re.sub(r"HTTPS?ConnectionPool\([^)]*\):\s*", "", text)
+    return redact(text)[:200] or type(inner).__name__

@@ -1,0 +1,276 @@
+"""Http: retry policy, timeouts, redirects that drop credentials, redaction — against a local stub."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from keyrings.azure_artifacts.errors import ServiceError
+from keyrings.azure_artifacts.http import Http, redact
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXBhcnQ"
+PAT52 = "a" * 20 + "b3" * 16
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"{}"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class Stub:
+    """A tiny scripted HTTP server on 127.0.0.1: per-path queues of replies, a request log."""
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[Reply]] = {}
+        self.log: list[tuple[str, str, dict[str, str], bytes]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?")[0]
+                stub.log.append((self.command, self.path, dict(self.headers.items()), body))
+                queue = stub.script.get(path) or [Reply(404, b"{}")]
+                reply = queue.pop(0) if len(queue) > 1 else queue[0]
+                if reply.delay:
+                    time.sleep(reply.delay)
+                self.send_response(reply.status)
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+            do_GET = do_POST = do_DELETE = do_HEAD = _serve
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for _m, p, _h, _b in self.log if p.split("?")[0] == path)
+
+
+@pytest.fixture
+def stub() -> Iterator[Stub]:
+    s = Stub()
+    s.thread.start()
+    try:
+        yield s
+    finally:
+        s.server.shutdown()
+        s.server.server_close()
+
+
+@pytest.fixture
+def http() -> Iterator[Http]:
+    h = Http(timeout=2.0, retries=2, backoff=0.01)
+    yield h
+    h.close()
+
+
+def test_get_retries_5xx_then_succeeds(stub: Stub, http: Http) -> None:
+    stub.script["/x"] = [Reply(503), Reply(502), Reply(200, b'{"ok": true}')]
+    response = http.get(stub.url + "/x")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert stub.hits("/x") == 3
+
+
+def test_get_gives_up_with_one_line_message(stub: Stub, http: Http) -> None:
+    stub.script["/x"] = [Reply(503)]
+    with pytest.raises(ServiceError) as info:
+        http.get(stub.url + "/x?secret=1", headers={"Authorization": "Bearer " + JWT})
+    message = str(info.value)
+    assert message == f"GET {stub.url}/x: HTTP 503 after 2 retries"
+    assert stub.hits("/x") == 3
+
+
+def test_check_false_returns_5xx(stub: Stub, http: Http) -> None:
+    stub.script["/x"] = [Reply(500)]
+    assert http.request("GET", stub.url + "/x", check=False).status_code == 500
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_4xx_never_retried(stub: Stub, http: Http, status: int) -> None:
+    stub.script["/x"] = [Reply(status)]
+    assert http.get(stub.url + "/x").status_code == status
+    assert stub.hits("/x") == 1
+
+
+@pytest.mark.parametrize(("status", "tries"), [(503, 3), (429, 3), (500, 1), (502, 1), (504, 1)])
+def test_post_retried_only_when_server_did_not_act(stub: Stub, http: Http, status: int, tries: int) -> None:
+    stub.script["/p"] = [Reply(status)]
+    response_or_error: object
+    try:
+        response_or_error = http.post(stub.url + "/p", json={"a": 1})
+    except ServiceError as exc:
+        response_or_error = exc
+    assert stub.hits("/p") == tries
+    if status >= 500:
+        assert isinstance(response_or_error, ServiceError)
+
+
+def test_retry_after_is_honoured_but_capped(stub: Stub, http: Http) -> None:
+    stub.script["/x"] = [Reply(429, headers={"Retry-After": "1"}), Reply(200)]
+    start = time.monotonic()
+    assert http.get(stub.url + "/x").status_code == 200
+    assert 0.9 <= time.monotonic() - start < 5
+
+
+def test_timeout_is_bounded_and_named(stub: Stub) -> None:
+    h = Http(timeout=0.3, retries=0)
+    stub.script["/slow"] = [Reply(200, delay=1.5)]
+    start = time.monotonic()
+    with pytest.raises(ServiceError, match=r"^GET .*/slow: timed out after 0.3 s$"):
+        h.get(stub.url + "/slow")
+    assert time.monotonic() - start < 1.4
+    h.close()
+
+
+def test_post_read_timeout_not_retried(stub: Stub) -> None:
+    h = Http(timeout=0.3, retries=3, backoff=0.01)
+    stub.script["/p"] = [Reply(200, delay=0.8)]
+    with pytest.raises(ServiceError, match="timed out"):
+        h.post(stub.url + "/p", json={})
+    assert stub.hits("/p") == 1
+    h.close()
+
+
+def test_connection_refused_is_service_error() -> None:
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    h = Http(timeout=1.0, retries=1, backoff=0.01)
+    with pytest.raises(ServiceError, match="connection failed") as info:
+        h.get(f"http://127.0.0.1:{port}/x", headers={"Authorization": "Bearer " + JWT})
+    assert JWT not in str(info.value)
+    h.close()
+
+
+def test_same_origin_redirect_keeps_authorization(stub: Stub, http: Http) -> None:
+    stub.script["/a"] = [Reply(302, headers={"Location": "/b"})]
+    stub.script["/b"] = [Reply(200)]
+    http.get(stub.url + "/a", headers={"Authorization": "Bearer t"})
+    assert stub.log[-1][1] == "/b"
+    assert stub.log[-1][2].get("Authorization") == "Bearer t"
+
+
+def test_cross_origin_redirect_drops_authorization(stub: Stub, http: Http) -> None:
+    other = Stub()
+    other.thread.start()
+    try:
+        other.script["/b"] = [Reply(200)]
+        # Same host, other port: a different origin.
+        stub.script["/a"] = [Reply(307, headers={"Location": other.url + "/b"})]
+        response = http.post(
+            stub.url + "/a", headers={"Authorization": "Bearer t", "X-Keep": "1"}, json={"k": 1}
+        )
+        assert response.status_code == 200
+        method, path, headers, body = other.log[-1]
+        assert (method, path, body) == ("POST", "/b", b'{"k": 1}')
+        assert "Authorization" not in headers
+        assert headers.get("X-Keep") == "1"
+    finally:
+        other.server.shutdown()
+        other.server.server_close()
+
+
+def test_303_becomes_get(stub: Stub, http: Http) -> None:
+    stub.script["/a"] = [Reply(303, headers={"Location": "/b"})]
+    stub.script["/b"] = [Reply(200)]
+    http.post(stub.url + "/a", json={"x": 1})
+    assert stub.log[-1][0] == "GET"
+    assert stub.log[-1][3] == b""
+
+
+def test_redirect_loop_is_bounded(stub: Stub, http: Http) -> None:
+    stub.script["/a"] = [Reply(302, headers={"Location": "/a"})]
+    with pytest.raises(ServiceError, match="redirects"):
+        http.get(stub.url + "/a")
+    assert stub.hits("/a") == 6
+
+
+def test_no_netrc_override(stub: Stub, http: Http, tmp_path: object, monkeypatch: object) -> None:
+    import pathlib
+
+    assert isinstance(tmp_path, pathlib.Path)
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login u password p\n")
+    netrc.chmod(0o600)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NETRC", str(netrc))
+    try:
+        stub.script["/x"] = [Reply(200)]
+        http.get(stub.url + "/x", headers={"Authorization": "Bearer mine"})
+        assert stub.log[-1][2]["Authorization"] == "Bearer mine"
+    finally:
+        mp.undo()
+
+
+@pytest.mark.parametrize(
+    ("text", "leaks"),
+    [
+        ("Authorization: Bearer " + JWT, [JWT]),
+        ("token=" + JWT + " rest", [JWT]),
+        ("Basic dXNlcjpwYXNz", ["dXNlcjpwYXNz"]),
+        ("pat " + PAT52 + ".", [PAT52]),
+        ("x" * 84, ["x" * 84]),
+    ],
+)
+def test_redact_masks_secrets(text: str, leaks: list[str]) -> None:
+    out = redact(text)
+    for leak in leaks:
+        assert leak not in out
+    assert "***" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/: HTTP 503",
+        "tenant 72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "a" * 51,
+    ],
+)
+def test_redact_leaves_plain_text(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import keyrings.azure_artifacts.http, keyrings.azure_artifacts.discovery,"
+        " keyrings.azure_artifacts.cache, keyrings.azure_artifacts.exchange.session,"
+        " keyrings.azure_artifacts.exchange.pat;"
+        " bad = [m for m in ('requests', 'urllib3', 'msal_extensions', 'keyring') if m in sys.modules];"
+        " print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
