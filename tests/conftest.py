@@ -1,0 +1,1 @@
+pytest_plugins = ["keyrings.azure_artifacts.testing.fixtures"]
