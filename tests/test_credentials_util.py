@@ -62,7 +62,7 @@ def _entry(user: str, uid: str, home: str, realm: str, env: str = "127.0.0.1:944
 
 ENTRIES = [
     _entry("ann@one", "u1", T1, T1),
-    _entry("bob@two", "u2", T2, T2),
+    _entry("bob@two", "u2", T2, T2, env="127.0.0.1"),  # msal drops the port
     _entry("ann@one", "u1", T1, T2),  # ann as a guest in tenant two
     _entry("eve@ms", "u3", T1, T1, env="login.microsoftonline.com"),
 ]
@@ -80,6 +80,7 @@ ENTRIES = [
         ("contoso.onmicrosoft.com", "bob@two", FAKE, f"u2.{T2}"),
         (T1, None, "https://login.windows.net", f"u3.{T1}"),
         (T1, None, "https://127.0.0.1:9444", None),
+        (T2, "bob@two", "https://127.0.0.2:9443", None),
     ],
 )
 def test_pick_account(tenant: str | None, hint: str | None, authority: str, expected: str | None) -> None:

@@ -117,7 +117,9 @@ def _environment_matches(entry: Mapping[str, Any], authority: str) -> bool:
     env = str(entry.get("environment") or "").lower()
     if is_microsoft_host(authority):
         return is_microsoft_host(env)
-    return env == (urlsplit(authority).netloc or "").lower()
+    parts = urlsplit(authority)
+    # msal records the host name without the port for non-Microsoft authorities.
+    return env in {(parts.netloc or "").lower(), (parts.hostname or "").lower()}
 
 
 def pick_account(
