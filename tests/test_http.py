@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -51,10 +53,8 @@ class Stub:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):  # the client gave up (timeout tests)
                     self.wfile.write(reply.body)
-                except OSError:
-                    pass  # the client gave up (timeout tests)
 
             do_GET = do_POST = do_DELETE = do_HEAD = _serve
 
@@ -215,21 +215,24 @@ def test_redirect_loop_is_bounded(stub: Stub, http: Http) -> None:
     assert stub.hits("/a") == 6
 
 
-def test_no_netrc_override(stub: Stub, http: Http, tmp_path: object, monkeypatch: object) -> None:
-    import pathlib
-
-    assert isinstance(tmp_path, pathlib.Path)
+def test_no_netrc_override(stub: Stub, http: Http, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     netrc = tmp_path / ".netrc"
     netrc.write_text("machine 127.0.0.1 login u password p\n")
     netrc.chmod(0o600)
-    mp = pytest.MonkeyPatch()
-    mp.setenv("NETRC", str(netrc))
-    try:
-        stub.script["/x"] = [Reply(200)]
-        http.get(stub.url + "/x", headers={"Authorization": "Bearer mine"})
-        assert stub.log[-1][2]["Authorization"] == "Bearer mine"
-    finally:
-        mp.undo()
+    monkeypatch.setenv("NETRC", str(netrc))
+    stub.script["/x"] = [Reply(200)]
+    http.get(stub.url + "/x", headers={"Authorization": "Bearer mine"})
+    assert stub.log[-1][2]["Authorization"] == "Bearer mine"
+
+
+def test_connection_error_message_is_short(stub: Stub) -> None:
+    h = Http(timeout=1.0, retries=0)
+    with pytest.raises(ServiceError) as info:
+        h.get("http://127.0.0.1:1/x?code=" + JWT)
+    message = str(info.value)
+    assert message.startswith("GET http://127.0.0.1:1/x: connection failed: ")
+    assert JWT not in message and "\n" not in message and "Pool" not in message
+    h.close()
 
 
 @pytest.mark.parametrize(

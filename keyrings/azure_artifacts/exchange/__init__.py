@@ -144,4 +144,16 @@ def refuse(response: HttpResponse, what: str, host: str) -> None:
             "needs access to this organization"
         )
     if not 200 <= status < 300:
-        raise ServiceError(f"{what}: HTTP {status} from {host}")
+        raise ServiceError(f"{what}: HTTP {status} from {host}{_type_key(response)}")
+
+
+def _type_key(response: HttpResponse) -> str:
+    """Azure DevOps' exception class name (`typeKey`), safe to show; its `message` is not echoed."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    key = data.get("typeKey") if isinstance(data, dict) else None
+    if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_.]{1,100}", key):
+        return f" ({key})"
+    return ""

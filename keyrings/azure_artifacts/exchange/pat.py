@@ -6,6 +6,7 @@ attempt could leave two PATs behind.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -109,6 +110,12 @@ def create_pat(
     what = f"PAT from {host}"
     body = build_pat_request(display_name, scopes, valid_to)
     response = http.request("POST", url, headers=_headers(entra_token), json=body)
+    if response.status_code == 400:
+        # The lifecycle API reports its own errors as 400 + patTokenError: name that one.
+        with contextlib.suppress(ValueError):
+            data = response.json()
+            if isinstance(data, dict) and data.get("patTokenError") not in (None, "none"):
+                parse_pat_response(data, display_name, what)
     refuse(response, what, host)
     issued = parse_pat_response(json_body(response, what), display_name, what)
     get_logger().debug(

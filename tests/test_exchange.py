@@ -1,0 +1,279 @@
+"""Session-token and PAT exchanges: pure build/parse tables, then the real calls against the fake."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from keyrings.azure_artifacts.errors import AuthenticationFailed, ServiceError
+from keyrings.azure_artifacts.exchange import (
+    IssuedToken,
+    format_valid_to,
+    parse_valid_to,
+    vssps_url_for,
+)
+from keyrings.azure_artifacts.exchange.pat import (
+    build_pat_request,
+    create_pat,
+    list_pats,
+    parse_pat_response,
+    pats_url,
+    revoke_pat,
+)
+from keyrings.azure_artifacts.exchange.session import (
+    build_session_request,
+    create_session_token,
+    parse_session_response,
+    session_tokens_url,
+)
+from keyrings.azure_artifacts.http import Http
+
+
+@pytest.mark.parametrize(
+    ("kind", "host", "org", "prefix", "expected"),
+    [
+        ("dev.azure.com", "pkgs.dev.azure.com", "contoso", "", "https://vssps.dev.azure.com/contoso"),
+        (
+            "visualstudio.com",
+            "contoso.pkgs.visualstudio.com",
+            "contoso",
+            "",
+            "https://contoso.vssps.visualstudio.com",
+        ),
+        ("codedev.ms", "pkgs.codedev.ms", "contoso", "", "https://vssps.codedev.ms/contoso"),
+        ("codeapp.ms", "pkgs.codeapp.ms", "contoso", "", "https://contoso.vssps.codeapp.ms"),
+        ("vsts.me", "contoso.pkgs.vsts.me", "contoso", "", "https://contoso.vssps.vsts.me"),
+        (
+            "configured",
+            "tfs.corp:8443",
+            "DefaultCollection",
+            "/tfs",
+            "https://tfs.corp:8443/tfs/DefaultCollection",
+        ),
+        ("configured", "tfs.corp", "c", "tfs/", "https://tfs.corp/tfs/c"),
+        ("configured", "127.0.0.1:4443", "contoso", "", "https://127.0.0.1:4443/contoso"),
+    ],
+)
+def test_vssps_url_for(kind: str, host: str, org: str, prefix: str, expected: str) -> None:
+    assert vssps_url_for(kind, host, org, prefix) == expected
+
+
+def test_vssps_url_for_rejects_unknown() -> None:
+    with pytest.raises(ValueError):
+        vssps_url_for("nope", "h", "o", "")
+    with pytest.raises(ValueError):
+        vssps_url_for("dev.azure.com", "h", "", "")
+
+
+E = int(datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc).timestamp())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-22T10:00:00Z", E),
+        ("2026-12-22T10:00:00.1234567Z", E),
+        ("2026-12-22T10:00:00.9999999Z", E),
+        ("2026-12-22T10:00:00", E),
+        ("2026-12-22T10:00Z", E),
+        ("2026-12-22T11:00:00+01:00", E),
+        ("2026-12-22T05:30:00.5-0430", E),
+        ("2026-12-22 10:00:00z", E),
+    ],
+)
+def test_parse_valid_to(text: str, expected: int) -> None:
+    assert parse_valid_to(text) == expected
+
+
+@pytest.mark.parametrize("text", [None, 5, "", "tomorrow", "2026-13-01T00:00:00Z", "2026-12-22"])
+def test_parse_valid_to_rejects(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_valid_to(text)
+
+
+def test_format_valid_to() -> None:
+    assert format_valid_to(datetime(2026, 1, 2, 3, 4, 5, 999)) == "2026-01-02T03:04:05Z"
+    tz = timezone(timedelta(hours=2))
+    assert format_valid_to(datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz)) == "2026-01-02T01:04:05Z"
+
+
+def test_request_bodies_and_urls() -> None:
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert build_session_request("n", ["vso.packaging", "vso.x"], when) == {
+        "displayName": "n",
+        "scope": "vso.packaging vso.x",
+        "validTo": "2026-01-01T00:00:00Z",
+    }
+    assert "validTo" not in build_session_request("n", ["vso.packaging"], None)
+    assert build_pat_request("n", ["vso.packaging_write"], when) == {
+        "displayName": "n",
+        "scope": "vso.packaging_write",
+        "validTo": "2026-01-01T00:00:00Z",
+        "allOrgs": False,
+    }
+    assert (
+        session_tokens_url("https://vssps.dev.azure.com/contoso/")
+        == "https://vssps.dev.azure.com/contoso/_apis/Token/SessionTokens?api-version=5.0-preview.1"
+    )
+    assert (
+        pats_url("https://vssps.dev.azure.com/c", authorizationId="a b")
+        == "https://vssps.dev.azure.com/c/_apis/tokens/pats?authorizationId=a%20b&api-version=7.1-preview.1"
+    )
+
+
+def test_parse_responses() -> None:
+    issued = parse_session_response(
+        {
+            "token": "tok",
+            "validTo": "2026-12-22T10:00:00.1234567Z",
+            "scope": "vso.packaging",
+            "authorizationId": "a1",
+        },
+        "name",
+        "what",
+    )
+    assert issued == IssuedToken("tok", E, ("vso.packaging",), "a1", "name")
+    assert "tok" not in repr(issued)
+    with pytest.raises(ServiceError, match="no token"):
+        parse_session_response({"validTo": "2026-12-22T10:00:00Z"}, "n", "what")
+    with pytest.raises(ServiceError, match="validTo"):
+        parse_session_response({"token": "t", "validTo": "soon"}, "n", "what")
+
+
+@pytest.mark.parametrize(
+    ("error", "exc"),
+    [
+        ("accessDenied", AuthenticationFailed),
+        ("fullScopePatPolicyViolation", AuthenticationFailed),
+        ("invalidScope", ServiceError),
+        ("somethingNew", ServiceError),
+    ],
+)
+def test_pat_token_errors(error: str, exc: type[Exception]) -> None:
+    with pytest.raises(exc, match=error):
+        parse_pat_response({"patToken": None, "patTokenError": error}, "n", "PAT from x")
+
+
+# --- against the fake Azure DevOps ------------------------------------------------------
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    testing = pytest.importorskip("keyrings.azure_artifacts.testing")
+    with testing.FakeAzure() as f:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", f.ca_path)
+        f.add_feed("contoso", "main")
+        yield f
+
+
+@pytest.fixture
+def http() -> Iterator[Http]:
+    h = Http(timeout=5, retries=2, backoff=0.01)
+    yield h
+    h.close()
+
+
+def later(seconds: int) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)
+
+
+def test_session_token_round_trip(fake: Any, http: Http) -> None:
+    entra = fake.access_token()
+    issued = create_session_token(
+        http, f"{fake.base_url}/contoso/", entra, ["vso.packaging"], later(4 * 3600), "kr-test"
+    )
+    assert issued.scopes == ("vso.packaging",)
+    assert abs(issued.expires_at - (time.time() + 4 * 3600)) < 60
+    assert issued.authorization_id
+    record = fake.lookup(issued.token)
+    assert record.kind == "session" and record.org == "contoso"
+    assert fake.count("session_token", status=200) == 1
+
+
+def test_session_token_retries_without_valid_to_on_400(fake: Any, http: Http) -> None:
+    entra = fake.access_token()
+    issued = create_session_token(
+        http, f"{fake.base_url}/contoso", entra, ["vso.packaging"], later(-60), "kr-test"
+    )
+    assert issued.token
+    assert fake.count("session_token", status=400) == 1
+    assert fake.count("session_token", status=200) == 1
+
+
+def test_session_token_503_is_retried(fake: Any, http: Http) -> None:
+    fake.inject("session_token", status=503, times=2)
+    issued = create_session_token(
+        http, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], None, "kr"
+    )
+    assert issued.token
+    assert fake.count("session_token") == 3
+
+
+def test_session_token_gives_up_after_retries(fake: Any, http: Http) -> None:
+    fake.inject("session_token", status=503, times=10)
+    with pytest.raises(ServiceError, match=r"SessionTokens: HTTP 503 after 2 retries$"):
+        create_session_token(
+            http, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], None, "kr"
+        )
+
+
+def test_session_token_refused(fake: Any, http: Http) -> None:
+    bad = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    with pytest.raises(AuthenticationFailed) as info:
+        create_session_token(http, f"{fake.base_url}/contoso", bad, ["vso.packaging"], None, "kr")
+    assert "HTTP 401" in str(info.value) and fake.host in str(info.value)
+    assert bad not in str(info.value)
+
+
+def test_session_token_non_json(fake: Any, http: Http) -> None:
+    fake.inject("session_token", status=200, body=b"<html>sign in</html>", content_type="text/html")
+    with pytest.raises(ServiceError, match=r"non-JSON answer \(text/html\)"):
+        create_session_token(
+            http, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], None, "kr"
+        )
+
+
+def test_session_token_hang_times_out(fake: Any) -> None:
+    fake.inject("session_token", hang=3)
+    h = Http(timeout=0.5, retries=2, backoff=0.01)
+    start = time.monotonic()
+    with pytest.raises(ServiceError, match=r"timed out after 0\.5 s"):
+        create_session_token(
+            h, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], None, "kr"
+        )
+    assert time.monotonic() - start < 2.5  # a POST read timeout is not retried
+    h.close()
+
+
+def test_pat_create_list_revoke(fake: Any, http: Http) -> None:
+    entra = fake.access_token()
+    vssps = f"{fake.base_url}/contoso"
+    issued = create_pat(http, vssps, entra, ["vso.packaging_write"], later(30 * 86400), "kr-pat")
+    assert issued.token and issued.authorization_id
+    assert issued.scopes == ("vso.packaging_write",)
+    listed = list_pats(http, vssps, entra)
+    assert [p.authorization_id for p in listed] == [issued.authorization_id]
+    assert listed[0].token == ""
+    revoke_pat(http, vssps, entra, issued.authorization_id)
+    assert fake.lookup(issued.token).revoked
+    revoke_pat(http, vssps, entra, issued.authorization_id)  # already gone: fine
+    assert list_pats(http, vssps, entra) == []
+
+
+def test_pat_error_is_named(fake: Any, http: Http) -> None:
+    with pytest.raises(ServiceError, match="patTokenError invalidValidTo"):
+        create_pat(http, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], later(-60), "kr")
+
+
+def test_pat_post_not_retried_on_500(fake: Any, http: Http) -> None:
+    fake.inject("pat_create", status=500, times=1)
+    with pytest.raises(ServiceError, match="HTTP 500"):
+        create_pat(
+            http, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], later(3600), "kr"
+        )
+    assert fake.count("pat_create") == 1
+    assert fake.issued("pat") == []
