@@ -26,10 +26,13 @@ class AuthenticationFailed(AzureArtifactsError):
 class ChainFailed(AuthenticationFailed):
     """Every flow of a chain was unavailable or failed; the message lists each attempt and the fix."""
 
-    def __init__(self, org: str, attempts: list[tuple[str, str]], fix: str) -> None:
+    def __init__(
+        self, org: str, attempts: list[tuple[str, str]], fix: str, *, exhausted: bool = False
+    ) -> None:
         self.org = org
         self.attempts = list(attempts)
         self.fix = fix
+        self.exhausted = exhausted  # True: every flow was unavailable; False: one was tried and failed
         tried = "; ".join(f"{name}: {reason}" for name, reason in attempts) or "no credential configured"
         super().__init__(f"no credential for Azure DevOps organization '{org}' ({tried}). {fix}")
 

@@ -60,15 +60,22 @@ def lookup(
         return None
     log = get_logger()
     ref = resolution.ref
-    log.debug("%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload)
+    log.debug(
+        "%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload
+    )
     if resolution.errors:
-        for error in resolution.errors:
-            log.warning("%s", error)
-        log.warning("no credential for '%s': fix the configuration (azure-artifacts-keyring check)", ref.org)
+        # One line: pip and uv show our stderr to users, a wall of config errors helps nobody there.
+        more = f" (+{len(resolution.errors) - 1} more)" if len(resolution.errors) > 1 else ""
+        log.warning(
+            "no credential for '%s': %s%s; run azure-artifacts-keyring check",
+            ref.org,
+            resolution.errors[0],
+            more,
+        )
         return None
     applied = [r.name for r in resolution.sections if r.applies]
     log.debug("sections applied (least to most specific): %s", applied or "none")
-    return provider().provide(resolution, username)
+    return provider(environ).provide(resolution, username)
 
 
 def forget(service: str, environ: Optional[Mapping[str, str]] = None) -> bool:
@@ -76,36 +83,35 @@ def forget(service: str, environ: Optional[Mapping[str, str]] = None) -> bool:
     resolution = resolve(service, environ)
     if resolution is None:
         return False
-    return provider().forget(resolution)
+    return provider(environ).forget(resolution)
 
 
-class _NoProvider:
-    """Until credential flows are wired in, our URLs are recognised but get no secret."""
-
-    def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]:
-        get_logger().debug("no credential provider is wired in yet: returning None")
-        return None
-
-    def forget(self, resolution: Resolution) -> bool:
-        return False
+_providers: dict[int, SecretProvider] = {}
 
 
-_provider: Optional[SecretProvider] = None
+def provider(environ: Optional[Mapping[str, str]] = None) -> SecretProvider:
+    """One provider per process (it keeps HTTP connections and memos warm)."""
+    environ = os.environ if environ is None else environ
+    found = _providers.get(id(environ))
+    if found is None:
+        from .provider import TokenProvider
 
-
-def provider() -> SecretProvider:
-    global _provider
-    if _provider is None:
-        _provider = _NoProvider()
-    return _provider
+        found = _providers[id(environ)] = TokenProvider(environ)
+    return found
 
 
 def describe_chain(resolution: Resolution, environ: Mapping[str, str]) -> list[str]:
     """The credential names that would be tried, in order, without running any of them."""
-    names = list(resolution.settings.credential)
-    return names if names != ["auto"] else ["auto"]
+    from .provider import TokenProvider
+
+    tokens = TokenProvider(environ)
+    settings = resolution.settings
+    options = tokens.flow_options(resolution, tenant=settings.tenant, authority_host=settings.authority_host)
+    return tokens.chain_names(settings, options)
 
 
 def describe_cache(resolution: Resolution, environ: Mapping[str, str]) -> dict[str, Optional[str]]:
     """Kind and expiry of what is cached for these settings (never the secret)."""
-    return {"kind": None, "expires_at": None}
+    from .provider import TokenProvider
+
+    return TokenProvider(environ).describe_cache(resolution)

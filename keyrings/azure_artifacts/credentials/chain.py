@@ -165,7 +165,7 @@ class ChainedFlow:
                 raise ChainFailed(self.org, attempts, self.fix) from None
             log.debug("credential %s: token obtained", flow.name)
             return token
-        raise ChainFailed(self.org, attempts, self.fix)
+        raise ChainFailed(self.org, attempts, self.fix, exhausted=True)
 
 
 def describe_chain(names: Sequence[str], options: FlowOptions) -> list[str]:

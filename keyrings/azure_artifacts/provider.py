@@ -1,0 +1,308 @@
+"""Resolved settings -> a secret: cache, tenant, credential chain, exchange, cache again.
+
+This is the one module that knows every part; each part gets plain values from here.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
+from urllib.parse import urlsplit
+
+from ._log import fingerprint, get_logger
+from .errors import AuthenticationFailed, AzureArtifactsError, ChainFailed
+
+if TYPE_CHECKING:
+    from .cache import CachedSecret, SecretCache
+    from .config.resolve import Resolution, Settings
+    from .credentials.base import AccessToken, FlowOptions
+    from .http import Http
+    from .urls import FeedRef
+
+PASS_THROUGH = ("static", "azure_pipelines")  # their secret is returned as is, never exchanged
+CI_VARIABLES = ("CI", "TF_BUILD", "GITHUB_ACTIONS")
+LOCK_TIMEOUT = 60.0
+
+
+def is_interactive(setting: str, environ: Mapping[str, str], stderr_isatty: Optional[bool] = None) -> bool:
+    """`auto`: a person can see stderr (where prompts go) and no CI variable is set."""
+    if setting in ("always", "never"):
+        return setting == "always"
+    if any(environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES):
+        return False
+    if stderr_isatty is None:
+        try:
+            stderr_isatty = sys.stderr is not None and sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            stderr_isatty = False
+    return stderr_isatty
+
+
+def org_key(ref: FeedRef) -> str:
+    return f"{ref.netloc}/{ref.org}".lower()
+
+
+class TokenProvider:
+    """SPEC §4 steps 2-5 for `bearer` and `session` (PATs join in their own issue)."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        now: Callable[[], float] = time.time,
+        stderr_isatty: Optional[bool] = None,
+    ) -> None:
+        self.environ = environ
+        self.now = now
+        self.stderr_isatty = stderr_isatty
+        self._http: dict[float, Http] = {}
+
+    # -- what the service layer calls -------------------------------------------------
+    def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]:
+        user = username or resolution.settings.username
+        try:
+            secret = self.secret(resolution)
+        except AzureArtifactsError as exc:
+            get_logger().warning("%s", _one_line(exc))
+            return None
+        return (user, secret) if secret else None
+
+    def forget(self, resolution: Resolution) -> bool:
+        ref = resolution.ref
+        cache = self.secret_cache()
+        forgotten = False
+        for key, entry in cache.entries():
+            if entry.org.lower() != ref.org.lower():
+                continue
+            if ref.feed and entry.feed and entry.feed.lower() != ref.feed.lower():
+                continue
+            cache.delete(key)
+            forgotten = True
+        return forgotten
+
+    # -- the lookup -------------------------------------------------------------------
+    def secret(self, resolution: Resolution) -> Optional[str]:
+        settings, ref = resolution.settings, resolution.ref
+        log = get_logger()
+        cache = self.secret_cache()
+        key = self.cache_key(resolution)
+        hit = cache.get(key)
+        if hit is not None:
+            log.debug("using cached %s secret %s", hit.kind, fingerprint(hit.secret))
+            return hit.secret
+        options = self.flow_options(
+            resolution, tenant=settings.tenant, authority_host=settings.authority_host
+        )
+        names = self.chain_names(settings, options)
+        log.debug("credential chain: %s", " -> ".join(names) or "(empty)")
+        attempts: list[tuple[str, str]] = []
+        passing = [n for n in names if n in PASS_THROUGH]
+        if passing:
+            token = self._run_chain(passing, options, ref, attempts)
+            if token is not None:
+                log.debug("returning the %s token as is", "/".join(passing))
+                return token.token
+        others = [n for n in names if n not in PASS_THROUGH]
+        if not others:
+            raise self._failed(ref, attempts)
+        with cache.lock(key, timeout=LOCK_TIMEOUT):
+            hit = cache.get(key)  # another process may have done the work while we waited
+            if hit is not None:
+                return hit.secret
+            tenant, authority_host, vssps_url = self.authority(resolution)
+            options = self.flow_options(resolution, tenant=tenant, authority_host=authority_host)
+            entra = self._run_chain(others, options, ref, attempts)
+            if entra is None:
+                raise self._failed(ref, attempts)
+            entry = self.exchange(resolution, entra, vssps_url, tenant)
+            cache.put(key, entry)
+            return entry.secret
+
+    def exchange(
+        self, resolution: Resolution, entra: AccessToken, vssps_url: str, tenant: Optional[str]
+    ) -> CachedSecret:
+        """Turn the Entra token into what `auth` asks for."""
+        from .cache import CachedSecret
+
+        settings, ref = resolution.settings, resolution.ref
+        scopes = tuple(settings.scopes)
+        meta = {"tenant": tenant or "", "vssps_url": vssps_url}
+        if settings.auth == "bearer":
+            return CachedSecret(
+                "bearer",
+                entra.token,
+                settings.username,
+                int(entra.expires_on),
+                ref.org,
+                ref.project,
+                ref.feed,
+                (),
+                meta,
+            )
+        if settings.auth == "session":
+            from .exchange.session import create_session_token
+
+            valid_to = datetime.fromtimestamp(self.now() + settings.session_duration, tz=timezone.utc)
+            issued = create_session_token(
+                self.http(settings.timeout), vssps_url, entra.token, scopes, valid_to, self.display_name(ref)
+            )
+            if issued.authorization_id:
+                meta["authorization_id"] = issued.authorization_id
+            return CachedSecret(
+                "session", issued.token, settings.username, issued.expires_at, ref.org, ref.project, ref.feed,
+                issued.scopes or scopes, meta,
+            )  # fmt: skip
+        raise AuthenticationFailed(f"auth = {settings.auth} is not supported yet")
+
+    # -- pieces -------------------------------------------------------------------------
+    def authority(self, resolution: Resolution) -> tuple[Optional[str], str, str]:
+        """(tenant, authority host, vssps URL): pinned by config, else from the feed's 401 once per org."""
+        settings, ref = resolution.settings, resolution.ref
+        sources = settings.sources
+        vssps = settings.vssps_url.replace("{org}", ref.org)
+        if settings.tenant:
+            get_logger().debug("tenant %s pinned by [%s]: no discovery", settings.tenant, sources["tenant"])
+            return _sign_in(settings.tenant), settings.authority_host, vssps
+        from .discovery import Challenge, DiscoveryCache, discover
+
+        cache = DiscoveryCache(self.state_dir())
+        challenge = cache.get(org_key(ref))
+        if challenge is None:
+            try:
+                challenge = discover(
+                    self.http(settings.timeout),
+                    ref.feed_url(),
+                    self.trusted_hosts(resolution, settings.authority_host),
+                    self.trusted_hosts(resolution, vssps),
+                )
+            except AzureArtifactsError as exc:
+                get_logger().debug("discovery failed (%s): signing in without a tenant", _one_line(exc))
+                challenge = Challenge(None, None, None)
+            else:
+                cache.put(org_key(ref), challenge)
+        else:
+            get_logger().debug("discovery: cached for %s (tenant %s)", org_key(ref), challenge.tenant)
+        authority_host = settings.authority_host
+        if challenge.authority_host and sources["authority_host"] == "default":
+            authority_host = challenge.authority_host
+        if challenge.vssps_url and sources["vssps_url"] == "default":
+            vssps = challenge.vssps_url.rstrip("/")
+        tenant = _sign_in(challenge.tenant) if challenge.tenant else None
+        return tenant, authority_host, vssps
+
+    def trusted_hosts(self, resolution: Resolution, *urls: str) -> set[str]:
+        """Configured hosts (host sections, the feed host when configured, explicit URLs)."""
+        hosts = {urlsplit(u).netloc.lower() for u in urls if u}
+        for section in resolution.config.sections:
+            if "host" in section.qualifiers:
+                hosts.add(section.qualifiers["host"].lower())
+        if resolution.ref.kind == "configured":
+            hosts.add(resolution.ref.netloc.lower())
+        return hosts
+
+    def chain_names(self, settings: Settings, options: FlowOptions) -> list[str]:
+        from .credentials.chain import auto_chain
+
+        configured = list(settings.credential)
+        return auto_chain(options) if configured == ["auto"] else configured
+
+    def flow_options(
+        self, resolution: Resolution, *, tenant: Optional[str], authority_host: str
+    ) -> FlowOptions:
+        from .credentials.base import FlowOptions
+
+        settings = resolution.settings
+        return FlowOptions(
+            org=resolution.ref.org,
+            tenant=tenant,
+            authority_host=authority_host,
+            client_id=settings.client_id,
+            timeout=settings.timeout,
+            interactive=is_interactive(settings.interactive, self.environ, self.stderr_isatty),
+            state_dir=self.state_dir(),
+            environ=self.environ,
+            token_env=settings.token_env,
+            token_file=settings.token_file,
+            service_url=resolution.ref.service,
+        )
+
+    def cache_key(self, resolution: Resolution) -> str:
+        """Everything that changes the secret; the expanded chain is left out on purpose so that
+        a secret obtained interactively is found again by a non-interactive process."""
+        from .cache import cache_key
+
+        settings, ref = resolution.settings, resolution.ref
+        return cache_key(
+            kind=settings.auth,
+            host=ref.netloc.lower(),
+            org=ref.org.lower(),
+            scopes=sorted(settings.scopes) if settings.auth != "bearer" else [],
+            tenant=settings.tenant,
+            authority_host=settings.authority_host,
+            credential=list(settings.credential),
+            client_id=settings.client_id,
+            vssps_url=settings.vssps_url if settings.sources["vssps_url"] != "default" else None,
+        )
+
+    def state_dir(self) -> Path:
+        from .cache import state_dir
+
+        return state_dir(self.environ)
+
+    def secret_cache(self) -> SecretCache:
+        from .cache import SecretCache
+
+        return SecretCache(self.state_dir() / "secrets", now=self.now)
+
+    def http(self, timeout: float) -> Http:
+        if timeout not in self._http:
+            from .http import Http
+
+            self._http[timeout] = Http(timeout=timeout)
+        return self._http[timeout]
+
+    def display_name(self, ref: FeedRef) -> str:
+        return f"keyrings.azure-artifacts on {socket.gethostname()} for {ref.org}"
+
+    def _run_chain(
+        self, names: list[str], options: FlowOptions, ref: FeedRef, attempts: list[tuple[str, str]]
+    ) -> Optional[AccessToken]:
+        from .credentials.base import ADO_SCOPE
+        from .credentials.chain import ChainedFlow, build_flow, fix_hint
+
+        chain = ChainedFlow([build_flow(n, options) for n in names], ref.org, fix=fix_hint(ref.service))
+        try:
+            return chain.get_token(ADO_SCOPE)
+        except ChainFailed as exc:
+            attempts.extend(exc.attempts)
+            if not exc.exhausted:
+                raise self._failed(ref, attempts) from None
+            return None
+
+    def _failed(self, ref: FeedRef, attempts: list[tuple[str, str]]) -> ChainFailed:
+        from .credentials.chain import fix_hint
+
+        return ChainFailed(ref.org, attempts, fix_hint(ref.service))
+
+    # -- explain --------------------------------------------------------------------------
+    def describe_cache(self, resolution: Resolution) -> dict[str, Any]:
+        entry = self.secret_cache().peek(self.cache_key(resolution))
+        if entry is None:
+            return {"kind": None, "expires_at": None}
+        stamp = datetime.fromtimestamp(entry.expires_at, tz=timezone.utc)
+        return {"kind": entry.kind, "expires_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _sign_in(tenant: str) -> str:
+    from .discovery import sign_in_tenant
+
+    return sign_in_tenant(tenant)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
