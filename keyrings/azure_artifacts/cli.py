@@ -182,7 +182,9 @@ def _human(report: dict[str, Any]) -> str:
             if name in ("path_prefix", "allow_http") and item["from"] == "default":
                 continue  # only meaningful for hosts declared by a host section
             shown = _shown(name, item["value"])
-            lines.append(f"  {name:<18}{shown:<44}{item['from']}")
+            source = item["from"]
+            source = source if source == "default" or source.startswith("env:") else f"[{source}]"
+            lines.append(f"  {name:<18}{shown:<44}{source}")
     if report["ours"]:
         lines.append("Chain     " + (" -> ".join(report["chain"]) or "-"))
         cache = report["cache"]
