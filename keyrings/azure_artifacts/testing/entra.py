@@ -420,7 +420,8 @@ def _check_certificate_assertion(
         "x5t": _jwt.b64url(hashlib.sha1(der).digest()),
         "x5t#S256": _jwt.b64url(hashlib.sha256(der).digest()),
     }
-    if not any(header.get(name) == value for name, value in thumbprints.items()):
+    # msal pads its base64url thumbprints; JOSE says no padding: accept both.
+    if not any(str(header.get(name, "")).rstrip("=") == value for name, value in thumbprints.items()):
         return aad_error(
             401,
             "invalid_client",

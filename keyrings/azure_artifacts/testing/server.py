@@ -307,6 +307,23 @@ class FakeAzure:
         self.device_script = DeviceUser(approve_after_polls, deny, username)
         return self.device_script
 
+    def install_cli(self, bin_dir: str | Path) -> None:
+        """Write fake ``az`` and ``azd`` into ``bin_dir`` (put it first on PATH).
+
+        ``FAKE_AZ_LOGGED_OUT=1`` / ``FAKE_AZD_LOGGED_OUT=1`` make them fail like a
+        CLI that is not logged in.
+        """
+        from .cli import write_cli_scripts
+
+        write_cli_scripts(
+            Path(bin_dir),
+            base_url=self.base_url,
+            ca_path=self.ca_path,
+            client_id=FAKE_CLI_APP_ID,
+            client_secret=self.cli_client_secret,
+            tenant=self.default_tenant,
+        )
+
     # --- issued secrets -----------------------------------------------------------------------
 
     def remember(self, record: IssuedToken) -> IssuedToken:
