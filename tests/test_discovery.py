@@ -82,6 +82,17 @@ REAL_401 = [
         ([("X-VSS-ResourceTenant", "not-a-guid")], Challenge()),
         ([], Challenge()),
         ([("WWW-Authenticate", "Bearer authorization_uri=")], Challenge()),
+        # Userinfo is dropped from what we keep.
+        (
+            [
+                (
+                    "WWW-Authenticate",
+                    f"Bearer authorization_uri=https://u:p@login.microsoftonline.com/{TENANT}",
+                ),
+                ("X-VSS-AuthorizationEndpoint", "https://u@vssps.dev.azure.com/contoso"),
+            ],
+            Challenge(TENANT, "https://login.microsoftonline.com", "https://vssps.dev.azure.com/contoso"),
+        ),
         # Azure DevOps Server style: https host with a port and a path.
         (
             [("X-VSS-AuthorizationEndpoint", "https://tfs.corp:8443/tfs/DefaultCollection/")],

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ._log import get_logger
 from .cache import atomic_write_json, read_json
@@ -92,7 +92,7 @@ def parse_challenge(headers: Headers) -> Challenge:
         parts = urlsplit((match.group(1) or match.group(2) or "").strip())
         if not parts.scheme or not parts.hostname:
             continue
-        authority_host = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+        authority_host = _origin(parts.scheme, parts.hostname, _port(parts))
         segment = parts.path.strip("/").split("/")[0]
         if _TENANT_NAME.match(segment) and segment.lower() != NULL_TENANT:
             uri_tenant = segment.lower()
@@ -103,10 +103,26 @@ def parse_challenge(headers: Headers) -> Challenge:
         candidate = value.strip().strip('"')
         parts = urlsplit(candidate)
         if parts.scheme and parts.hostname:
-            vssps_url = f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path}".rstrip("/")
+            origin = _origin(parts.scheme, parts.hostname, _port(parts))
+            vssps_url = (origin + parts.path).rstrip("/")
             break
 
     return Challenge(tenant or uri_tenant, authority_host, vssps_url)
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def _origin(scheme: str, host: str, port: int | None) -> str:
+    """`scheme://host[:port]` rebuilt from parts, so userinfo never survives."""
+    host = host.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
 
 
 def _host_port(value: str) -> tuple[str, int | None]:

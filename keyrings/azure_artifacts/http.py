@@ -288,5 +288,5 @@ def _reason(exc: BaseException) -> str:
     inner = _innermost(exc)
     text = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
     text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
-    text = re.sub(r"HTTPS?ConnectionPool\([^)]*\):\s*", "", text)
+    text = re.sub(r"HTTPS?Connection(?:Pool)?\([^)]*\):\s*", "", text)
     return redact(text)[:200] or type(inner).__name__
