@@ -167,6 +167,7 @@ def test_chain_stops_on_failure_and_lists_attempts() -> None:
         ("azure_cli", "AADSTS70043: expired"),
     ]
     assert flows[2].calls == 0
+    assert not err.exhausted
     assert "\n" not in str(err)
     assert "'contoso'" in str(err) and "az login" in str(err)
 
@@ -181,6 +182,7 @@ def test_chain_failure_message_when_nothing_available() -> None:
     with pytest.raises(ChainFailed) as info:
         chain.ChainedFlow([chain.build_flow(n, options) for n in names], "contoso", fix=fix).get_token("s")
     assert time.monotonic() - started < 2
+    assert info.value.exhausted
     message = str(info.value)
     assert message == (
         "no credential for Azure DevOps organization 'contoso' (shared_cache: no state directory for a "

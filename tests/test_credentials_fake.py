@@ -87,9 +87,6 @@ def test_environment_wrong_secret_is_one_safe_line(fake: FakeAzure) -> None:
     assert "AADSTS" in message
 
 
-@pytest.mark.xfail(
-    reason="fake compares the x5t header unpadded; msal sends padded base64url (reported)", strict=False
-)
 def test_environment_certificate(fake: FakeAzure, tmp_path: Path) -> None:
     cert_pem, bundle = _self_signed()
     fake.add_app(APP_ID, certificate_pem=cert_pem)
@@ -339,3 +336,18 @@ def _self_signed() -> tuple[bytes, bytes]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return cert_pem, key_pem + cert_pem
+
+
+def test_silent_token_endpoint_is_bounded(fake: FakeAzure) -> None:
+    fake.add_app(APP_ID, secret="s3cret-value")
+    fake.inject("token", hang=8, times=10)
+    env = {
+        "AZURE_CLIENT_ID": APP_ID,
+        "AZURE_TENANT_ID": fake.default_tenant,
+        "AZURE_CLIENT_SECRET": "s3cret-value",
+    }
+    started = time.monotonic()
+    with pytest.raises(AuthenticationFailed) as info:
+        token_via("environment", options(fake, env, timeout=0.5))
+    assert time.monotonic() - started < 8
+    assert "s3cret" not in str(info.value)
