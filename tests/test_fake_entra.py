@@ -384,3 +384,15 @@ def test_malformed_json_answer(fake: FakeAzure) -> None:
     with pytest.raises(ClientAuthenticationError):
         secret_credential(fake, "s3cret-value").get_token(ADO_SCOPE)
     assert fake.count("token", fault=True) == 1
+
+
+def test_msal_instance_discovery_endpoint(fake: FakeAzure) -> None:
+    app = msal.PublicClientApplication(
+        AZURE_ARTIFACTS_CLIENT_ID,
+        authority=f"{fake.base_url}/{fake.default_tenant}",
+        instance_discovery=f"{fake.base_url}/common/discovery/instance",
+        timeout=TIMEOUT,
+    )
+    flow = app.initiate_device_flow(scopes=[ADO_SCOPE])
+    assert "user_code" in flow, flow
+    assert [r.route for r in fake.requests] == ["instance_discovery", "openid", "devicecode"]

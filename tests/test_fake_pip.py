@@ -114,3 +114,34 @@ def test_twine_upload_then_pip_install(fake_azure: FakeAzure, tmp_path: Path) ->
     assert ("uploaded-pkg", "2.1.0") in fake_azure.packages("contoso", "main")
     target = pip_install(fake_azure, tmp_path, secret, "uploaded-pkg==2.1.0")
     assert (target / "uploaded_pkg" / "__init__.py").exists()
+
+
+def test_uv_publish_with_an_entra_token(fake_azure: FakeAzure, tmp_path: Path) -> None:
+    wheel = tmp_path / wheel_filename("uv-pkg", "0.3.0")
+    wheel.write_bytes(build_wheel("uv-pkg", "0.3.0"))
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "SSL_CERT_FILE": fake_azure.ca_path,
+        "UV_NO_CONFIG": "1",
+    }
+    uv = Path(sys.executable).with_name("uv")
+    subprocess.run(
+        [
+            str(uv) if uv.exists() else "uv",
+            "publish",
+            "--publish-url",
+            fake_azure.upload_url("contoso", "main"),
+            "--username",
+            "user",
+            "--password",
+            fake_azure.access_token(),
+            str(wheel),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    assert ("uv-pkg", "0.3.0") in fake_azure.packages("contoso", "main")
+    assert fake_azure.count("upload", status=200, auth_kind="entra") == 1
