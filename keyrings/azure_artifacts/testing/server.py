@@ -31,6 +31,7 @@ from .records import (
     IssuedToken,
     Org,
     Package,
+    PendingDevice,
     RequestRecord,
     TokenKind,
 )
@@ -105,8 +106,8 @@ class FakeAzure:
         self.apps: dict[str, App] = {}
         self.orgs: dict[str, Org] = {}
         self.feeds: list[Feed] = []
-        self.pending_devices: dict[str, Any] = {}
-        self.pending_codes: dict[str, Any] = {}
+        self.pending_devices: dict[str, PendingDevice] = {}
+        self.pending_codes: dict[str, entra.AuthCode] = {}
         self.requests: list[RequestRecord] = []
         self.lock = threading.RLock()
         self._tokens: dict[str, IssuedToken] = {}
