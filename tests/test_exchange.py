@@ -14,7 +14,6 @@ from keyrings.azure_artifacts.exchange import (
     IssuedToken,
     format_valid_to,
     parse_valid_to,
-    vssps_url_for,
 )
 from keyrings.azure_artifacts.exchange.pat import (
     build_pat_request,
@@ -31,42 +30,41 @@ from keyrings.azure_artifacts.exchange.session import (
     session_tokens_url,
 )
 from keyrings.azure_artifacts.http import Http
+from keyrings.azure_artifacts.urls import HostRule, parse_service
 
 
 @pytest.mark.parametrize(
-    ("kind", "host", "org", "prefix", "expected"),
+    ("service", "rules", "expected"),
     [
-        ("dev.azure.com", "pkgs.dev.azure.com", "contoso", "", "https://vssps.dev.azure.com/contoso"),
         (
-            "visualstudio.com",
-            "contoso.pkgs.visualstudio.com",
-            "contoso",
-            "",
+            "https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/",
+            (),
+            "https://vssps.dev.azure.com/contoso",
+        ),
+        (
+            "https://contoso.pkgs.visualstudio.com/_packaging/f/pypi/simple/",
+            (),
             "https://contoso.vssps.visualstudio.com",
         ),
-        ("codedev.ms", "pkgs.codedev.ms", "contoso", "", "https://vssps.codedev.ms/contoso"),
-        ("codeapp.ms", "pkgs.codeapp.ms", "contoso", "", "https://contoso.vssps.codeapp.ms"),
-        ("vsts.me", "contoso.pkgs.vsts.me", "contoso", "", "https://contoso.vssps.vsts.me"),
+        ("https://pkgs.codedev.ms/contoso/_packaging/f/pypi/simple/", (), "https://vssps.codedev.ms/contoso"),
+        ("https://pkgs.codeapp.ms/contoso/_packaging/f/pypi/simple/", (), "https://contoso.vssps.codeapp.ms"),
+        ("https://contoso.pkgs.vsts.me/_packaging/f/pypi/simple/", (), "https://contoso.vssps.vsts.me"),
         (
-            "configured",
-            "tfs.corp:8443",
-            "DefaultCollection",
-            "/tfs",
+            "https://tfs.corp:8443/tfs/DefaultCollection/_packaging/f/pypi/simple/",
+            (HostRule("tfs.corp", 8443, "/tfs"),),
             "https://tfs.corp:8443/tfs/DefaultCollection",
         ),
-        ("configured", "tfs.corp", "c", "tfs/", "https://tfs.corp/tfs/c"),
-        ("configured", "127.0.0.1:4443", "contoso", "", "https://127.0.0.1:4443/contoso"),
+        (
+            "https://127.0.0.1:4443/contoso/_packaging/f/pypi/simple/",
+            (HostRule("127.0.0.1", 4443),),
+            "https://127.0.0.1:4443/contoso",
+        ),
     ],
 )
-def test_vssps_url_for(kind: str, host: str, org: str, prefix: str, expected: str) -> None:
-    assert vssps_url_for(kind, host, org, prefix) == expected
-
-
-def test_vssps_url_for_rejects_unknown() -> None:
-    with pytest.raises(ValueError):
-        vssps_url_for("nope", "h", "o", "")
-    with pytest.raises(ValueError):
-        vssps_url_for("dev.azure.com", "h", "", "")
+def test_default_vssps_url(service: str, rules: tuple[HostRule, ...], expected: str) -> None:
+    ref = parse_service(service, rules)
+    assert ref is not None
+    assert ref.default_vssps_url() == expected
 
 
 E = int(datetime(2026, 12, 22, 10, 0, tzinfo=timezone.utc).timestamp())

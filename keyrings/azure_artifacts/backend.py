@@ -16,7 +16,7 @@ from keyring.credentials import Credential, SimpleCredential
 class AzureArtifactsKeyring(KeyringBackend):
     """Credentials for Azure Artifacts feeds; `None` for every other service."""
 
-    priority = 9.9  # type: ignore[assignment]
+    priority = 9.9
 
     def get_credential(self, service: str, username: Optional[str]) -> Optional[Credential]:
         found = _lookup(service, username)

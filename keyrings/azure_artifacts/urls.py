@@ -28,6 +28,9 @@ _ORG_IN_HOST = {
 _ORG_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$", re.IGNORECASE)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _PORT = re.compile(r"^[0-9]{1,5}$")
+# Characters a host name may have; anything else (`%`, unicode, ...) is refused, not guessed.
+_HOST_CHARS = re.compile(r"^[a-z0-9._-]+$")
+_IPV6_CHARS = re.compile(r"^[0-9a-f:.]+$")
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,8 @@ class FeedRef:
             return f"https://vssps.dev.azure.com/{self.org}"
         if self.kind == "codedev.ms":
             return f"https://vssps.codedev.ms/{self.org}"
-        if self.kind == "codeapp.ms":
-            return f"https://vssps.codeapp.ms/{self.org}"
+        if self.kind == "codeapp.ms":  # AppFabric serves the token service per organization host
+            return f"https://{self.org}.vssps.codeapp.ms"
         if self.kind == "visualstudio.com":
             return f"https://{self.org}.vssps.visualstudio.com"
         if self.kind == "vsts.me":
@@ -112,19 +115,28 @@ def parse_host(value: str) -> tuple[str, Optional[int]]:
         end = value.find("]")
         if end < 0:
             raise ValueError("unclosed '[' in host")
-        host, rest = value[1:end], value[end + 1 :]
+        host, rest = value[1:end].lower(), value[end + 1 :]
+        if not _IPV6_CHARS.match(host):
+            raise ValueError("bad IPv6 address")
         if rest and not (rest.startswith(":") and _PORT.match(rest[1:])):
             raise ValueError("bad port")
-        return host.lower(), int(rest[1:]) if rest else None
+        return host, _port(rest[1:]) if rest else None
     host, sep, port = value.rpartition(":")
     if not sep:
-        return value.lower(), None
-    if not _PORT.match(port) or not host or ":" in host:
+        host, port = value, ""
+    elif not _PORT.match(port) or not host or ":" in host:
         raise ValueError("bad port")
-    number = int(port)
+    host = host.lower()
+    if not _HOST_CHARS.match(host):
+        raise ValueError("bad character in host name")
+    return host, _port(port) if port else None
+
+
+def _port(text: str) -> int:
+    number = int(text)
     if not 0 < number < 65536:
         raise ValueError("port out of range")
-    return host.lower(), number
+    return number
 
 
 def _split(service: str) -> Optional[tuple[str, str, str]]:
@@ -139,8 +151,16 @@ def _split(service: str) -> Optional[tuple[str, str, str]]:
     for stop in "?#":
         rest = rest.split(stop, 1)[0]
     authority, slash, path = rest.partition("/")
+    if "\\" in authority:
+        # urllib3 (so pip, twine) ends the authority at a backslash: `https://evil.io\@pkgs...`
+        # is a request to evil.io, so it must never look like ours.
+        return None
     authority = authority.rpartition("@")[2]  # userinfo is never part of the host
-    if not authority or ("." not in authority and not authority.startswith("[")):
+    if not authority:
+        return None
+    # Without a scheme only a dotted host looks like a URL (`poetry-repository-x` does not);
+    # with one, single-label hosts (`https://tfs:8080/tfs/...`, `https://localhost/`) are fine.
+    if not match and "." not in authority and not authority.startswith("["):
         return None
     return scheme, authority, slash + path
 

@@ -22,42 +22,7 @@ __all__ = [
     "IssuedToken",
     "format_valid_to",
     "parse_valid_to",
-    "vssps_url_for",
 ]
-
-# host_kind values, one per feed host family (SPEC §2), plus "configured" for `host` sections.
-HOST_KINDS = ("dev.azure.com", "visualstudio.com", "codedev.ms", "codeapp.ms", "vsts.me", "configured")
-
-
-def vssps_url_for(host_kind: str, host: str, org: str, path_prefix: str = "") -> str:
-    """The token-service base URL for a feed when neither config nor discovery named one.
-
-    - `pkgs.dev.azure.com/{org}`     -> `https://vssps.dev.azure.com/{org}`
-    - `{org}.pkgs.visualstudio.com` -> `https://{org}.vssps.visualstudio.com`
-    - `pkgs.codedev.ms/{org}`        -> `https://vssps.codedev.ms/{org}` (DevFabric mirrors dev.azure.com)
-    - `pkgs.codeapp.ms/{org}`        -> `https://{org}.vssps.codeapp.ms` (AppFabric serves SPS per org
-      host; the feed's 401 `X-VSS-AuthorizationEndpoint` normally overrides this guess)
-    - `{org}.pkgs.vsts.me`           -> `https://{org}.vssps.vsts.me`
-    - configured `host` section      -> `https://{host}{path_prefix}/{org}` (Azure DevOps Server)
-    """
-    org = org.strip("/")
-    if not org:
-        raise ValueError("vssps_url_for needs an organization")
-    if host_kind == "dev.azure.com":
-        return f"https://vssps.dev.azure.com/{org}"
-    if host_kind == "visualstudio.com":
-        return f"https://{org}.vssps.visualstudio.com"
-    if host_kind == "codedev.ms":
-        return f"https://vssps.codedev.ms/{org}"
-    if host_kind == "codeapp.ms":
-        return f"https://{org}.vssps.codeapp.ms"
-    if host_kind == "vsts.me":
-        return f"https://{org}.vssps.vsts.me"
-    if host_kind == "configured":
-        prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
-        base = host if "://" in host else f"https://{host}"
-        return f"{base.rstrip('/')}{prefix}/{org}"
-    raise ValueError(f"unknown host kind {host_kind!r} (expected one of {', '.join(HOST_KINDS)})")
 
 
 @dataclass(frozen=True)
