@@ -31,14 +31,18 @@ SCENARIOS = {
 def clean_env(home: Path) -> dict[str, str]:
     """No inherited keyring or pip settings; a private HOME so no config applies."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_KEYRING", "KEYRINGS_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"))
+    env.update(
+        HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share")
+    )
     return env
 
 
 def make_venv(path: Path, packages: list[str]) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
     python = path / "bin" / "python"
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", *packages], capture_output=True, text=True
+    )
     if done.returncode:
         sys.exit(f"pip install failed in {path}:\n{done.stderr}")
     return python
