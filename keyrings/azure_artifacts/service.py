@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Optional, Protocol
 
 from . import urls
-from ._log import get_logger
+from ._log import fingerprint, get_logger
+from .cache import CachedSecret, read_json
 from .config.files import RawConfig, config_path, host_rules, read_config
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ class SecretProvider(Protocol):
     def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]: ...
 
     def forget(self, resolution: Resolution) -> bool: ...
+
+    def cache_key(self, resolution: Resolution) -> str: ...
 
 
 def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.FeedRef], Optional[RawConfig]]:
@@ -55,27 +58,62 @@ def lookup(
     service: str, username: Optional[str], environ: Optional[Mapping[str, str]] = None
 ) -> Optional[tuple[str, str]]:
     """(username, secret) for one of our URLs, or None."""
+    environ = os.environ if environ is None else environ
+    ref, _ = recognise(service, environ)
+    if ref is None:
+        return None
+    log = get_logger()
+    warm = _warm(service, environ)
+    if warm is not None:
+        log.debug("%s: warm cache hit (%s, %s)", service, warm.kind, fingerprint(warm.secret))
+        return username or warm.username, warm.secret
     resolution = resolve(service, environ)
     if resolution is None:
         return None
-    log = get_logger()
     ref = resolution.ref
     log.debug(
         "%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload
     )
     if resolution.errors:
-        # One line: pip and uv show our stderr to users, a wall of config errors helps nobody there.
-        more = f" (+{len(resolution.errors) - 1} more)" if len(resolution.errors) > 1 else ""
-        log.warning(
-            "no credential for '%s': %s%s; run azure-artifacts-keyring check",
-            ref.org,
-            resolution.errors[0],
-            more,
-        )
+        for error in resolution.errors:
+            log.warning("%s", error)
+        log.warning("no credential for '%s': fix the configuration (azure-artifacts-keyring check)", ref.org)
         return None
     applied = [r.name for r in resolution.sections if r.applies]
     log.debug("sections applied (least to most specific): %s", applied or "none")
-    return provider(environ).provide(resolution, username)
+    tokens = provider(environ)
+    found = tokens.provide(resolution, username)
+    if found is not None:
+        _remember(service, environ, tokens, resolution, found[1])
+    return found
+
+
+def _warm(service: str, environ: Mapping[str, str]) -> Optional[CachedSecret]:
+    from . import fastpath
+    from .cache import state_dir
+
+    try:
+        return fastpath.read(state_dir(environ), fastpath.fingerprint(service, config_path(environ), environ))
+    except OSError:
+        return None
+
+
+def _remember(
+    service: str, environ: Mapping[str, str], tokens: SecretProvider, resolution: Resolution, secret: str
+) -> None:
+    """Index the secret-cache entry this lookup used, so the next one takes the warm path."""
+    from . import fastpath
+    from .cache import state_dir
+
+    key = tokens.cache_key(resolution)
+    state = state_dir(environ)
+    entry = CachedSecret.from_json(read_json(state / "secrets" / f"{key}.json"))
+    if entry is None or entry.secret != secret:
+        return  # a pass-through secret (static, pipelines) or a PAT kept elsewhere
+    try:
+        fastpath.write(state, fastpath.fingerprint(service, config_path(environ), environ), key)
+    except OSError as exc:
+        get_logger().debug("warm index not written: %s", exc.__class__.__name__)
 
 
 def forget(service: str, environ: Optional[Mapping[str, str]] = None) -> bool:
