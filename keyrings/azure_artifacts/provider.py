@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from .config.resolve import Resolution, Settings
     from .credentials.base import AccessToken, FlowOptions
     from .http import Http
+    from .pat_store import PatStore
+    from .pats import Action, StoredPat
     from .urls import FeedRef
 
 PASS_THROUGH = ("static", "azure_pipelines")  # their secret is returned as is, never exchanged
@@ -60,6 +62,7 @@ class TokenProvider:
         self.now = now
         self.stderr_isatty = stderr_isatty
         self._http: dict[float, Http] = {}
+        self._pat_store: Optional[PatStore] = None
 
     # -- what the service layer calls -------------------------------------------------
     def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]:
@@ -71,7 +74,8 @@ class TokenProvider:
             return None
         return (user, secret) if secret else None
 
-    def forget(self, resolution: Resolution) -> bool:
+    def forget(self, resolution: Resolution, revoke: bool = True) -> bool:
+        """Forget cached secrets for the feed; PATs we created are revoked first unless `revoke` is False."""
         ref = resolution.ref
         cache = self.secret_cache()
         forgotten = False
@@ -82,11 +86,13 @@ class TokenProvider:
                 continue
             cache.delete(key)
             forgotten = True
-        return forgotten
+        return self.forget_pats(resolution, revoke) or forgotten
 
     # -- the lookup -------------------------------------------------------------------
     def secret(self, resolution: Resolution) -> Optional[str]:
         settings, ref = resolution.settings, resolution.ref
+        if settings.auth == "pat":
+            return self.pat_secret(resolution)
         log = get_logger()
         cache = self.secret_cache()
         key = self.cache_key(resolution)
@@ -156,7 +162,185 @@ class TokenProvider:
                 "session", issued.token, settings.username, issued.expires_at, ref.org, ref.project, ref.feed,
                 issued.scopes or scopes, meta,
             )  # fmt: skip
+        if settings.auth == "pat":
+            return self.issue_pat(resolution, entra, vssps_url)
         raise AuthenticationFailed(f"auth = {settings.auth} is not supported yet")
+
+    # -- PATs (SPEC §4 step 4): stored in the OS keyring, reused, rotated, revoked --------
+    def pat_secret(self, resolution: Resolution) -> Optional[str]:
+        """The stored PAT while it outlives `pat_renew_before`; else a new one, made under the key's lock
+        so that concurrent processes create one PAT between them."""
+        from .pats import Action
+
+        settings, ref = resolution.settings, resolution.ref
+        log = get_logger()
+        key = self.pat_key(resolution)
+        stored, action = self.pat_state(resolution, key)
+        if stored is not None and action is Action.REUSE:
+            log.debug("using stored PAT %s", fingerprint(stored.secret))
+            return stored.secret
+        options = self.flow_options(
+            resolution, tenant=settings.tenant, authority_host=settings.authority_host
+        )
+        names = self.chain_names(settings, options)
+        log.debug("credential chain: %s", " -> ".join(names) or "(empty)")
+        attempts: list[tuple[str, str]] = []
+        passing = [n for n in names if n in PASS_THROUGH]
+        if passing:
+            token = self._run_chain(passing, options, ref, attempts)
+            if token is not None:
+                log.debug("returning the %s token as is", "/".join(passing))
+                return token.token
+        others = [n for n in names if n not in PASS_THROUGH]
+        with self.secret_cache().lock(key, timeout=LOCK_TIMEOUT):
+            stored, action = self.pat_state(resolution, key)  # another process may have made one
+            if stored is not None and action is Action.REUSE:
+                return stored.secret
+            try:
+                if not others:
+                    raise self._failed(ref, attempts)
+                tenant, authority_host, vssps_url = self.authority(resolution)
+                options = self.flow_options(resolution, tenant=tenant, authority_host=authority_host)
+                entra = self._run_chain(others, options, ref, attempts)
+                if entra is None:
+                    raise self._failed(ref, attempts)
+                return self.exchange(resolution, entra, vssps_url, tenant).secret
+            except AzureArtifactsError as exc:
+                if stored is None or action is not Action.ROTATE:
+                    raise
+                log.warning(
+                    "could not rotate the PAT for '%s' (%s); using the current one until it expires",
+                    ref.org,
+                    _one_line(exc),
+                )
+                return stored.secret
+
+    def issue_pat(self, resolution: Resolution, entra: AccessToken, vssps_url: str) -> CachedSecret:
+        """Create a PAT and store it, then revoke the one it rotates out. Call under the key's lock."""
+        from .cache import CachedSecret
+        from .exchange.pat import create_pat
+        from .pats import Action, StoredPat, display_name, pat_scopes, valid_to
+
+        settings, ref = resolution.settings, resolution.ref
+        key = self.pat_key(resolution)
+        old, action = self.pat_state(resolution, key)
+        now = self.now()
+        scopes = pat_scopes(settings.scopes, ref.upload)
+        name = display_name(socket.gethostname(), ref.org, ref.feed)
+        issued = create_pat(
+            self.http(settings.timeout),
+            vssps_url,
+            entra.token,
+            scopes,
+            valid_to(now, settings.pat_duration),
+            name,
+        )
+        record = StoredPat(
+            secret=issued.token, authorization_id=issued.authorization_id or "", created_at=int(now),
+            expires_at=issued.expires_at, scopes=issued.scopes or scopes, host=ref.netloc.lower(),
+            org=ref.org, project=ref.project, feed=ref.feed, vssps_url=vssps_url, display_name=name,
+            username=settings.username, service=ref.feed_url(),
+        )  # fmt: skip
+        where = self.pat_store().put(key, record)
+        if old is not None and action is Action.ROTATE and old.authorization_id:
+            try:
+                from .exchange.pat import revoke_pat
+
+                revoke_pat(
+                    self.http(settings.timeout), old.vssps_url or vssps_url, entra.token, old.authorization_id
+                )
+            except AzureArtifactsError as exc:
+                get_logger().warning(
+                    "rotated the PAT for '%s' but could not revoke the old one (%s): %s",
+                    ref.org, old.display_name, _one_line(exc),
+                )  # fmt: skip
+        meta = {"authorization_id": record.authorization_id, "vssps_url": vssps_url, "store": where}
+        return CachedSecret(
+            "pat", record.secret, settings.username, record.expires_at, ref.org, ref.project, ref.feed,
+            record.scopes, meta,
+        )  # fmt: skip
+
+    def pat_state(self, resolution: Resolution, key: str) -> tuple[Optional[StoredPat], Action]:
+        from .pats import decide, pat_scopes
+
+        settings, ref = resolution.settings, resolution.ref
+        stored = self.pat_store().get(key)
+        wanted = pat_scopes(settings.scopes, ref.upload)
+        action = decide(stored, self.now(), settings.pat_renew_before, wanted, ref.upload)
+        get_logger().debug(
+            "pat: %s (%s)", action.value, f"expires_at={stored.expires_at}" if stored else "none stored"
+        )
+        return stored, action
+
+    def pat_key(self, resolution: Resolution) -> str:
+        """One PAT per org + feed + scopes (and the identity settings that would make it another user's)."""
+        from .cache import cache_key
+        from .pats import pat_scopes
+
+        settings, ref = resolution.settings, resolution.ref
+        return cache_key(
+            kind="pat",
+            host=ref.netloc.lower(),
+            org=ref.org.lower(),
+            project=(ref.project or "").lower(),
+            feed=(ref.feed or "").lower(),
+            scopes=sorted(pat_scopes(settings.scopes, ref.upload)),
+            tenant=settings.tenant,
+            authority_host=settings.authority_host,
+            credential=list(settings.credential),
+            client_id=settings.client_id,
+            vssps_url=settings.vssps_url if settings.sources["vssps_url"] != "default" else None,
+        )
+
+    def pat_store(self) -> PatStore:
+        if self._pat_store is None:
+            from .pat_store import PatStore
+
+            self._pat_store = PatStore(self.state_dir() / "pats")
+        return self._pat_store
+
+    def forget_pats(self, resolution: Resolution, revoke: bool) -> bool:
+        """Drop our stored PATs for this feed, revoking each first when asked; a PAT that could not be
+        revoked stays stored (so the user can retry) and the failure is raised."""
+        store, ref = self.pat_store(), resolution.ref
+        mine = [(key, pat) for key, pat in store.entries() if _same_feed(pat, ref)]
+        if not mine:
+            return False
+        failures: list[str] = []
+        if revoke:
+            from .exchange.pat import revoke_pat
+
+            entra, vssps_url = self.entra_for(resolution)
+            for key, pat in mine:
+                try:
+                    revoke_pat(
+                        self.http(resolution.settings.timeout), pat.vssps_url or vssps_url, entra.token,
+                        pat.authorization_id,
+                    )  # fmt: skip
+                except AzureArtifactsError as exc:
+                    failures.append(f"{pat.display_name}: {_one_line(exc)}")
+                    continue
+                store.delete(key)
+        else:
+            for key, _pat in mine:
+                store.delete(key)
+        if failures:
+            raise AuthenticationFailed(
+                f"could not revoke {len(failures)} PAT(s) for '{ref.org}' (kept): {failures[0]}"
+            )
+        return True
+
+    def entra_for(self, resolution: Resolution) -> tuple[AccessToken, str]:
+        """An Entra token (and the vssps URL) through the chain, for calls such as revocation."""
+        settings, ref = resolution.settings, resolution.ref
+        tenant, authority_host, vssps_url = self.authority(resolution)
+        options = self.flow_options(resolution, tenant=tenant, authority_host=authority_host)
+        names = [n for n in self.chain_names(settings, options) if n not in PASS_THROUGH]
+        attempts: list[tuple[str, str]] = []
+        entra = self._run_chain(names, options, ref, attempts) if names else None
+        if entra is None:
+            raise self._failed(ref, attempts)
+        return entra, vssps_url
 
     # -- pieces -------------------------------------------------------------------------
     def authority(self, resolution: Resolution) -> tuple[Optional[str], str, str]:
@@ -295,6 +479,16 @@ class TokenProvider:
             return {"kind": None, "expires_at": None}
         stamp = datetime.fromtimestamp(entry.expires_at, tz=timezone.utc)
         return {"kind": entry.kind, "expires_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _same_feed(pat: StoredPat, ref: FeedRef) -> bool:
+    """A stored PAT belongs to `ref`: same host and org; project and feed when both name one."""
+    if pat.host != ref.netloc.lower() or pat.org.lower() != ref.org.lower():
+        return False
+    for mine, theirs in ((pat.project, ref.project), (pat.feed, ref.feed)):
+        if mine and theirs and mine.lower() != theirs.lower():
+            return False
+    return True
 
 
 def _sign_in(tenant: str) -> str:

@@ -1,0 +1,217 @@
+"""Where our PATs live: the best other keyring backend, else a 0600 file under our state dir.
+
+An index of 0600 JSON files (`<dir>/<key>.json`, no secret inside when a keyring holds
+it) says where each PAT went, so `status` and `logout --all` can list them: keyring
+backends cannot enumerate. In the keyring, the password is the PAT record as JSON
+(secret, authorizationId, validTo, scopes, org).
+
+We never call `keyring.get_keyring()` from here (it would find us again); the other
+backends are taken from `keyring.backend.get_all_keyring()`, and a thread-local guard
+makes a backend that calls back into keyring see no store instead of recursing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from ._log import get_logger
+from .cache import _discard, atomic_write_json, read_json
+from .pats import StoredPat
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+FILE = "file"
+SERVICE = "azure-artifacts-keyring PAT"
+_SUFFIX = ".json"
+_guard = threading.local()
+
+
+@contextlib.contextmanager
+def _reentry_guard() -> Iterator[bool]:
+    """True when this thread is already inside another backend on our behalf."""
+    if getattr(_guard, "active", False):
+        yield True
+        return
+    _guard.active = True
+    try:
+        yield False
+    finally:
+        _guard.active = False
+
+
+def backend_name(backend: Any) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _priority(backend: Any) -> float:
+    try:
+        return float(backend.priority)
+    except Exception:  # a backend that cannot tell is not viable
+        return 0.0
+
+
+def storage_backends(backends: Iterable[Any]) -> list[Any]:
+    """Backends that may hold our PATs, best first: not us, not the chainer, priority > 0."""
+    from keyring.backends.chainer import ChainerBackend
+
+    usable = [
+        b
+        for b in backends
+        if not type(b).__module__.startswith("keyrings.azure_artifacts")
+        and not isinstance(b, ChainerBackend)
+        and _priority(b) > 0
+    ]
+    return sorted(usable, key=_priority, reverse=True)
+
+
+def installed_backends() -> list[Any]:
+    """Every viable backend keyring knows (cached by keyring); never `get_keyring()`."""
+    with _reentry_guard() as nested:
+        if nested:
+            return []
+        try:
+            from keyring.backend import get_all_keyring
+
+            return storage_backends(get_all_keyring())
+        except Exception as exc:
+            get_logger().debug("pat store: listing keyring backends failed (%s)", type(exc).__name__)
+            return []
+
+
+class PatStore:
+    """PAT records by key: secret in the best other backend that takes it, else in a 0600 file."""
+
+    def __init__(self, directory: Path, backends: Optional[list[KeyringBackend]] = None) -> None:
+        self.directory = Path(directory)
+        self._backends = backends
+
+    def __repr__(self) -> str:
+        return f"PatStore({str(self.directory)!r})"
+
+    @property
+    def backends(self) -> list[Any]:
+        if self._backends is None:
+            self._backends = installed_backends()
+        return self._backends
+
+    def _path(self, key: str) -> Path:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError("PAT store keys are sha256 hex (use cache_key())")
+        return self.directory / (key + _SUFFIX)
+
+    def _index(self, key: str) -> Optional[tuple[str, StoredPat]]:
+        data = read_json(self._path(key))
+        if not isinstance(data, dict) or not isinstance(data.get("store"), str):
+            return None
+        record = StoredPat.from_json(data.get("pat"))
+        return None if record is None else (data["store"], record)
+
+    def get(self, key: str) -> Optional[StoredPat]:
+        """The stored PAT with its secret, or None (absent, unreadable, or its keyring is gone)."""
+        found = self._index(key)
+        if found is None:
+            return None
+        store, record = found
+        if store == FILE:
+            return record if record.secret else None
+        backend = self._backend(store)
+        if backend is None:
+            get_logger().debug("pat store: %s is not available; PAT %s unreadable", store, key[:12])
+            return None
+        with _reentry_guard() as nested:
+            if nested:
+                return None
+            try:
+                raw = backend.get_password(SERVICE, key)
+            except Exception as exc:  # locked, gone, or refusing: as if absent
+                get_logger().debug("pat store: %s refused to read (%s)", store, type(exc).__name__)
+                return None
+        full = StoredPat.from_json(_loads(raw)) if raw else None
+        if full is None or full.authorization_id != record.authorization_id:
+            return None
+        return full
+
+    def put(self, key: str, record: StoredPat) -> str:
+        """Keep `record`; returns where the secret went (a backend name or "file")."""
+        path = self._path(key)
+        old = self._index(key)
+        store = self._keep_in_keyring(key, record)
+        if store is None:
+            store = FILE
+            atomic_write_json(path, {"v": 1, "store": FILE, "pat": record.to_json()})
+        else:
+            atomic_write_json(path, {"v": 1, "store": store, "pat": record.public().to_json()})
+        if old is not None and old[0] != FILE and old[0] != store:
+            self._drop_from_keyring(old[0], key)
+        get_logger().debug("pat store: stored %s in %s", key[:12], store)
+        return store
+
+    def delete(self, key: str) -> None:
+        found = self._index(key)
+        if found is not None and found[0] != FILE:
+            self._drop_from_keyring(found[0], key)
+        _discard(self._path(key))
+
+    def entries(self) -> list[tuple[str, StoredPat]]:
+        """Every indexed PAT, without secrets, sorted by key."""
+        if not self.directory.is_dir():
+            return []
+        out: list[tuple[str, StoredPat]] = []
+        for path in sorted(self.directory.glob("*" + _SUFFIX)):
+            key = path.name[: -len(_SUFFIX)]
+            if len(key) != 64:
+                continue
+            found = self._index(key)
+            if found is not None:
+                out.append((key, found[1].public()))
+        return out
+
+    # -- the other backend ----------------------------------------------------------------
+    def _keep_in_keyring(self, key: str, record: StoredPat) -> Optional[str]:
+        import json
+
+        payload = json.dumps(record.to_json(), sort_keys=True)
+        candidates = self.backends  # listed before the guard: listing takes the guard itself
+        with _reentry_guard() as nested:
+            if nested:
+                return None
+            for backend in candidates:
+                try:
+                    backend.set_password(SERVICE, key, payload)
+                except Exception as exc:  # locked Secret Service, read-only plugin, ...: next
+                    get_logger().debug(
+                        "pat store: %s refused the PAT (%s)", backend_name(backend), type(exc).__name__
+                    )
+                    continue
+                return backend_name(backend)
+        return None
+
+    def _backend(self, name: str) -> Optional[Any]:
+        return next((b for b in self.backends if backend_name(b) == name), None)
+
+    def _drop_from_keyring(self, name: str, key: str) -> None:
+        backend = self._backend(name)
+        if backend is None:
+            return
+        with _reentry_guard() as nested:
+            if nested:
+                return
+            try:
+                backend.delete_password(SERVICE, key)
+            except Exception as exc:
+                get_logger().debug("pat store: %s did not delete (%s)", name, type(exc).__name__)
+
+
+def _loads(raw: str) -> Any:
+    import json
+
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
