@@ -51,6 +51,20 @@ def test_pip_import_provider_installs_with_a_session_token(sp_sandbox: Sandbox) 
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="backend bug: azure-identity/azure-core INFO logs propagate to pip's root handler",
+)
+def test_pip_output_carries_no_library_logging(sp_sandbox: Sandbox) -> None:
+    """pip's root logger is at INFO: the flows' libraries must not print HTTP traces into pip's output."""
+    result, _ = sp_sandbox.pip_install()
+
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "Request URL:" not in output
+    assert "get_token succeeded" not in output
+
+
 def test_pip_with_auth_bearer_sends_the_entra_token(sp_sandbox: Sandbox) -> None:
     """`auth = bearer`: the Entra access token itself goes to the feed; no session exchange."""
     sp_sandbox.write_config(auth="bearer")
