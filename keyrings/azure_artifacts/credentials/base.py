@@ -23,11 +23,14 @@ class AccessToken:
 
     token: str
     expires_on: int
+    # Pass-through flows only: the username that belongs with the secret (Azure Pipelines endpoints).
+    username: str | None = None
 
     def __repr__(self) -> str:
         from .._log import fingerprint
 
-        return f"AccessToken({fingerprint(self.token)}, expires_on={self.expires_on})"
+        user = f", username={self.username!r}" if self.username is not None else ""
+        return f"AccessToken({fingerprint(self.token)}, expires_on={self.expires_on}{user})"
 
 
 @dataclass(frozen=True)
