@@ -75,9 +75,14 @@ def lookup(
         "%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload
     )
     if resolution.errors:
-        for error in resolution.errors:
-            log.warning("%s", error)
-        log.warning("no credential for '%s': fix the configuration (azure-artifacts-keyring check)", ref.org)
+        # One line: pip and uv show our stderr to users, a wall of config errors helps nobody there.
+        more = f" (+{len(resolution.errors) - 1} more)" if len(resolution.errors) > 1 else ""
+        log.warning(
+            "no credential for '%s': %s%s; run azure-artifacts-keyring check",
+            ref.org,
+            resolution.errors[0],
+            more,
+        )
         return None
     applied = [r.name for r in resolution.sections if r.applies]
     log.debug("sections applied (least to most specific): %s", applied or "none")

@@ -78,7 +78,8 @@ def _parse(path: Path) -> RawConfig:
             continue
         qualifiers, bad = parse_qualifiers(name)
         problems.extend(problem(path, name, key, what) for key, what in bad)
-        section = Section(name=name, qualifiers=qualifiers, options=dict(parser.items(name)), order=order)
+        options = dict(parser.items(name))
+        section = Section(name=name, qualifiers=qualifiers, options=options, order=order, valid=not bad)
         if not bad:
             other = seen.get(section.identity())
             if other is not None:

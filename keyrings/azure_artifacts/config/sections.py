@@ -23,6 +23,7 @@ class Section:
     qualifiers: dict[str, str]
     options: dict[str, str] = field(default_factory=dict)
     order: int = 0
+    valid: bool = True  # False when the name has a qualifier problem: then it never applies
 
     @property
     def weight(self) -> int:
@@ -94,6 +95,8 @@ def _host_problem(value: str) -> Optional[str]:
 
 def mismatch(section: Section, ref: FeedRef) -> Optional[str]:
     """Why a section does not apply to a URL, or None when every qualifier matches."""
+    if not section.valid:
+        return "invalid qualifiers (see errors)"
     for key, expected in section.qualifiers.items():
         if key == "host":
             host, port = parse_host(expected)

@@ -1,0 +1,261 @@
+"""AzureArtifactsKeyring against keyring's contract (STYLE.md 2, FACTS.md keyring)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from keyrings.azure_artifacts import service
+from keyrings.azure_artifacts._log import LOGGER_NAME, get_logger
+from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
+
+BIN = Path(sys.executable).parent
+OURS = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+FOREIGN = [
+    "https://pypi.org/simple/",
+    "https://pkgs.dev.azure.com.evil.io/contoso/_packaging/main/pypi/simple/",
+    "https://evilpkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+    "https://evil.io/pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+    "https://pkgs.dev.azure.com@evil.io/contoso/_packaging/main/pypi/simple/",
+    "poetry-repository-x",
+    "python-poetry-check",
+    "pkgs.dev.azure.com",
+    "",
+]
+BROKEN = {
+    "garbage": b"this is not an ini file\n= = =\n",
+    "duplicate-sections": b'[artifacts org="contoso"]\nauth = pat\n[artifacts org="contoso"]\nauth = bearer\n',
+    "binary-junk": b"\x00\xff\xfe\x80\x81garbage\x00\x00",
+    "bad-value": b"[artifacts]\nauth = nonsense\n",
+}
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+    env.pop("KEYRINGS_AZURE_ARTIFACTS_CONFIG", None)
+    env.pop("KEYRINGS_AZURE_ARTIFACTS_LOG", None)
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        **extra,
+    )
+    return env
+
+
+class FakeProvider:
+    """Hands out a fixed secret, so the tests can see whether the backend would have used one."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def provide(self, resolution: object, username: Optional[str]) -> Optional[tuple[str, str]]:
+        self.calls.append(resolution.ref.service)  # type: ignore[attr-defined]
+        return (username or "VssSessionToken", "s3cret")
+
+    def forget(self, resolution: object) -> bool:
+        return False
+
+    def cache_key(self, resolution: object) -> str:
+        return "fake"
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads or writes the real user's keyring config or secret cache."""
+    for name, value in clean_env(tmp_path / "home").items():
+        if name.startswith(("HOME", "XDG_")):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_STATE_DIR", str(tmp_path / "state"))
+    for name in ("KEYRINGS_AZURE_ARTIFACTS_CONFIG", "PYTHON_KEYRING_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
+    fake = FakeProvider()
+    monkeypatch.setattr(service, "provider", lambda environ=None: fake)
+    return fake
+
+
+@pytest.fixture
+def stderr_log() -> Iterator[io.StringIO]:
+    """What our logger writes to stderr, read back through its own handler (not capsys: the
+    handler binds a stream once, and pytest swaps and closes those between tests)."""
+    handlers = [h for h in get_logger().handlers if type(h) is logging.StreamHandler]
+    assert handlers, "the package logger lost its stderr handler"
+    old = [h.stream for h in handlers]
+    buffer = io.StringIO()
+    for handler in handlers:
+        handler.stream = buffer
+    yield buffer
+    for handler, stream in zip(handlers, old):
+        handler.stream = stream
+
+
+def config_env(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_CONFIG", str(path))
+
+
+# --- in process ---------------------------------------------------------------------------------
+
+
+def test_priority_and_contract() -> None:
+    assert AzureArtifactsKeyring.priority == 9.9
+    assert AzureArtifactsKeyring().priority == 9.9
+    with pytest.raises(NotImplementedError):
+        AzureArtifactsKeyring().set_password(OURS, "u", "p")
+
+
+@pytest.mark.parametrize("service_name", FOREIGN)
+def test_foreign_services_get_none(
+    service_name: str, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config_env(monkeypatch, tmp_path / "none.cfg")
+    backend = AzureArtifactsKeyring()
+    assert backend.get_credential(service_name, None) is None
+    assert backend.get_credential(service_name, "user") is None
+    assert backend.get_password(service_name, "user") is None
+    assert provider.calls == []
+
+
+def test_our_service_reaches_the_provider(
+    provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config_env(monkeypatch, tmp_path / "none.cfg")
+    backend = AzureArtifactsKeyring()
+    credential = backend.get_credential(OURS, None)
+    assert credential is not None
+    assert (credential.username, credential.password) == ("VssSessionToken", "s3cret")
+    assert backend.get_password(OURS, "me") == "s3cret"
+    assert provider.calls == [OURS, OURS]
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_broken_config_never_raises_and_gives_nothing(
+    kind: str,
+    provider: FakeProvider,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    stderr_log: io.StringIO,
+) -> None:
+    path = tmp_path / "keyringrc.cfg"
+    path.write_bytes(BROKEN[kind])
+    config_env(monkeypatch, path)
+    backend = AzureArtifactsKeyring()
+    assert backend.get_password("https://pypi.org/simple/", "u") is None
+    assert backend.get_credential("poetry-repository-x", None) is None
+    assert stderr_log.getvalue() == ""
+    assert backend.get_credential(OURS, None) is None
+    assert backend.get_password(OURS, "u") is None
+    assert provider.calls == [], "a broken config must never yield a credential"
+    lines = stderr_log.getvalue().splitlines()
+    assert len(lines) == 2, lines  # one line per lookup
+    assert "contoso" in lines[0] and str(path) in lines[0]
+
+
+def test_config_directory_instead_of_file(
+    provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config_env(monkeypatch, tmp_path)
+    assert AzureArtifactsKeyring().get_credential(OURS, None) is None
+    assert AzureArtifactsKeyring().get_credential("https://pypi.org/simple/", None) is None
+
+
+def test_unexpected_error_is_swallowed(monkeypatch: pytest.MonkeyPatch, stderr_log: io.StringIO) -> None:
+    def boom(service: str, username: Optional[str]) -> None:
+        raise RuntimeError("something broke\nsecond line")
+
+    monkeypatch.setattr(service, "lookup", boom)
+    assert AzureArtifactsKeyring().get_password(OURS, "u") is None
+    assert stderr_log.getvalue().splitlines() == ["azure-artifacts: something broke"]
+
+
+# --- real processes -----------------------------------------------------------------------------
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_keyring_lists_the_backend(tmp_path: Path) -> None:
+    result = run([str(BIN / "keyring"), "--list-backends"], clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "AzureArtifactsKeyring" in line)
+    assert "priority: 9.9" in line
+    assert "Traceback" not in result.stderr
+
+
+def test_keyring_diagnose_still_works(tmp_path: Path) -> None:
+    config = tmp_path / "config" / "python_keyring" / "keyringrc.cfg"
+    config.parent.mkdir(parents=True)
+    config.write_text('[artifacts org="contoso"]\nauth = pat\n[other]\nx = 1\n', encoding="utf-8")
+    result = run([str(BIN / "keyring"), "diagnose"], clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert f"config path: {config}" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+LOOKUP = """
+import json, sys
+from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
+backend = AzureArtifactsKeyring()
+print(json.dumps([backend.get_password(sys.argv[1], "u"), backend.get_credential(sys.argv[2], None)]))
+"""
+
+
+@pytest.mark.parametrize("kind", ["garbage", "duplicate-sections", "binary-junk"])
+def test_broken_config_in_a_real_process(kind: str, tmp_path: Path) -> None:
+    path = tmp_path / "keyringrc.cfg"
+    path.write_bytes(BROKEN[kind])
+    env = clean_env(tmp_path, KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(path))
+    result = run([sys.executable, "-c", LOOKUP, "https://pypi.org/simple/", "poetry-repository-x"], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [None, None]
+    assert result.stderr == ""
+    result = run(
+        [sys.executable, "-c", LOOKUP, OURS, "https://pkgs.dev.azure.com.evil.io/x/_packaging/y/"], env
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [None, None]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("azure-artifacts: ") and str(path) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+PROBE = """
+import sys
+from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
+events = []
+def hook(event, args):
+    if event in ("open", "socket.connect", "socket.getaddrinfo", "subprocess.Popen", "os.listdir", "os.scandir"):
+        events.append(event)
+sys.addaudithook(hook)
+for _ in range(3):
+    AzureArtifactsKeyring.priority
+    backend = AzureArtifactsKeyring()
+    backend.priority
+print(events)
+"""
+
+
+def test_priority_and_init_do_no_io(tmp_path: Path) -> None:
+    result = run([sys.executable, "-c", PROBE], clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_logger_name_is_ours() -> None:
+    assert get_logger().name == LOGGER_NAME
+    assert get_logger().propagate is False

@@ -1,0 +1,366 @@
+"""Which service strings are ours (SPEC §2): a table of real-shaped URLs plus property tests."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import pytest
+import urllib3.util
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keyrings.azure_artifacts.urls import HostRule, host_matches, parse_host, parse_service
+
+Expected = Optional[tuple[str, Optional[str], Optional[str], Optional[str], bool]]
+
+ORG_GUID = "0b4e9a0c-7d2f-4c1a-9e1b-2a3c4d5e6f70"
+FEED_GUID = "5c6d7e8f-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+
+# (service, (org, project, feed, view, upload) or None)
+CASES: list[tuple[str, Expected]] = [
+    # pkgs.dev.azure.com, org-scoped and project-scoped feeds
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/web/_packaging/main/pypi/simple/",
+        ("contoso", "web", "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/web/_packaging/main/pypi/simple/requests/",
+        ("contoso", "web", "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/main@Release/pypi/simple/",
+        ("contoso", None, "main", "Release", False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/web/_packaging/main@Local/pypi/simple/",
+        ("contoso", "web", "main", "Local", False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/My%20Project/_packaging/main/pypi/simple/",
+        ("contoso", "My Project", "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/my%2Dfeed/pypi/simple/",
+        ("contoso", None, "my-feed", None, False),
+    ),
+    # GUID download URLs are kept as given
+    (
+        f"https://pkgs.dev.azure.com/contoso/{ORG_GUID}/_packaging/{FEED_GUID}/pypi/download/pkg/1.0/pkg-1.0.whl",
+        ("contoso", ORG_GUID, FEED_GUID, None, False),
+    ),
+    (
+        f"https://pkgs.dev.azure.com/contoso/_packaging/{FEED_GUID}/pypi/download/pkg/1.0/pkg-1.0.tar.gz",
+        ("contoso", None, FEED_GUID, None, False),
+    ),
+    # upload URLs
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/upload", ("contoso", None, "main", None, True)),
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/upload/",
+        ("contoso", None, "main", None, True),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/web/_packaging/main/pypi/upload/",
+        ("contoso", "web", "main", None, True),
+    ),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main/upload", ("contoso", None, "main", None, True)),
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/upload/",
+        ("contoso", None, "main", None, False),
+    ),
+    # org and project URLs without a feed
+    ("https://pkgs.dev.azure.com/contoso", ("contoso", None, None, None, False)),
+    ("https://pkgs.dev.azure.com/contoso/", ("contoso", None, None, None, False)),
+    ("https://pkgs.dev.azure.com/contoso/web/", ("contoso", "web", None, None, False)),
+    # {org}.pkgs.visualstudio.com
+    (
+        "https://contoso.pkgs.visualstudio.com/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://contoso.pkgs.visualstudio.com/web/_packaging/main/pypi/simple/",
+        ("contoso", "web", "main", None, False),
+    ),
+    ("https://contoso.pkgs.visualstudio.com", ("contoso", None, None, None, False)),
+    ("contoso.pkgs.visualstudio.com", ("contoso", None, None, None, False)),
+    ("https://pkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
+    # other Microsoft hosts
+    ("https://pkgs.codedev.ms/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    (
+        "https://pkgs.codeapp.ms/contoso/web/_packaging/main/pypi/simple/",
+        ("contoso", "web", "main", None, False),
+    ),
+    ("https://contoso.pkgs.vsts.me/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    # userinfo, scheme-less (uv), explicit port, upper case
+    (
+        "https://user:pw@pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://VssSessionToken@pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    ("pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    (
+        "https://pkgs.dev.azure.com:443/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://PKGS.DEV.AZURE.COM/Contoso/_packaging/Main/pypi/simple/",
+        ("Contoso", None, "Main", None, False),
+    ),
+    (
+        "HTTPS://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com./contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/?x=1#y",
+        ("contoso", None, "main", None, False),
+    ),
+    # netloc-only and other shapes that name no org / no feed
+    ("pkgs.dev.azure.com", None),
+    ("https://pkgs.dev.azure.com", None),
+    ("https://pkgs.dev.azure.com/", None),
+    ("https://pkgs.dev.azure.com/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/a/b/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/@Release/pypi/simple/", None),
+    # only https for the Microsoft hosts
+    ("http://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    ("ftp://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    # look-alikes
+    ("https://pkgs.dev.azure.com.evil.io/contoso/_packaging/main/pypi/simple/", None),
+    ("https://evilpkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    ("https://evil.io/pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com@evil.io/contoso/_packaging/main/pypi/simple/", None),
+    ("https://evil.io\\@pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    ("https://evil.io?@pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    ("https://evil.io#@pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", None),
+    ("https://contoso.pkgs.visualstudio.com.evil.io/_packaging/main/pypi/simple/", None),
+    ("https://contosopkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com:8443x/contoso/_packaging/main/pypi/simple/", None),
+    ("https://pypi.org/simple/", None),
+    # non-URL keys
+    ("poetry-repository-x", None),
+    ("python-poetry-check", None),
+    ("", None),
+    ("   ", None),
+    ("\t\n", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/ x", None),
+]
+
+
+@pytest.mark.parametrize(("service", "expected"), CASES, ids=[repr(c[0])[:70] for c in CASES])
+def test_url_table(service: str, expected: Expected) -> None:
+    ref = parse_service(service)
+    if expected is None:
+        assert ref is None
+        return
+    assert ref is not None
+    assert (ref.org, ref.project, ref.feed, ref.view, ref.upload) == expected
+    assert ref.service == service
+
+
+def test_explicit_default_port_is_not_shown_in_netloc() -> None:
+    ref = parse_service("https://PKGS.dev.azure.com:443/contoso/_packaging/main/pypi/simple/")
+    assert ref is not None
+    assert (ref.host, ref.port, ref.netloc) == ("pkgs.dev.azure.com", 443, "pkgs.dev.azure.com")
+
+
+def test_hosts_and_vssps_defaults() -> None:
+    cases = {
+        "https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/": "https://vssps.dev.azure.com/contoso",
+        "https://contoso.pkgs.visualstudio.com/_packaging/f/pypi/simple/": "https://contoso.vssps.visualstudio.com",
+        "https://pkgs.codedev.ms/contoso/_packaging/f/pypi/simple/": "https://vssps.codedev.ms/contoso",
+    }
+    for service, vssps in cases.items():
+        ref = parse_service(service)
+        assert ref is not None
+        assert ref.default_vssps_url() == vssps
+
+
+@pytest.mark.parametrize("service", [None, 42, b"https://pkgs.dev.azure.com/contoso/_packaging/f/"])
+def test_non_strings_are_not_ours(service: object) -> None:
+    assert parse_service(service) is None
+
+
+# --- hosts declared by `host` sections -------------------------------------------------------
+
+TFS = HostRule(host="tfs.example.com", path_prefix="/tfs")
+PORTED = HostRule(host="devops.example.com", port=8443)
+ANY_PORT = HostRule(host="feeds.example.com")
+LOCAL_HTTP = HostRule(host="127.0.0.1", allow_http=True)
+SINGLE_LABEL = HostRule(host="tfsserver", port=8080, allow_http=True, path_prefix="/tfs")
+RULES = [TFS, PORTED, ANY_PORT, LOCAL_HTTP, SINGLE_LABEL]
+
+RULE_CASES: list[tuple[str, Expected]] = [
+    (
+        "https://tfs.example.com/tfs/DefaultCollection/_packaging/main/pypi/simple/",
+        ("DefaultCollection", None, "main", None, False),
+    ),
+    (
+        "https://tfs.example.com/TFS/DefaultCollection/Web/_packaging/main@Release/pypi/upload/",
+        ("DefaultCollection", "Web", "main", "Release", True),
+    ),
+    ("https://tfs.example.com/DefaultCollection/_packaging/main/pypi/simple/", None),  # prefix missing
+    ("http://tfs.example.com/tfs/DefaultCollection/_packaging/main/pypi/simple/", None),  # no allow_http
+    (
+        "https://devops.example.com:8443/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    ("https://devops.example.com/contoso/_packaging/main/pypi/simple/", None),  # 443 is not 8443
+    ("https://devops.example.com:9443/contoso/_packaging/main/pypi/simple/", None),
+    (
+        "https://feeds.example.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://feeds.example.com:7000/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    (
+        "https://a.feeds.example.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    ("https://evilfeeds.example.com/contoso/_packaging/main/pypi/simple/", None),
+    ("https://feeds.example.com.evil.io/contoso/_packaging/main/pypi/simple/", None),
+    ("http://127.0.0.1:5000/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    ("https://127.0.0.1:5000/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    (
+        "http://tfsserver:8080/tfs/DefaultCollection/_packaging/main/pypi/simple/",
+        ("DefaultCollection", None, "main", None, False),
+    ),
+    ("http://tfsserver/tfs/DefaultCollection/_packaging/main/pypi/simple/", None),  # port 80 is not 8080
+    ("feeds.example.com/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+]
+
+
+@pytest.mark.parametrize(("service", "expected"), RULE_CASES, ids=[c[0][:70] for c in RULE_CASES])
+def test_configured_hosts(service: str, expected: Expected) -> None:
+    ref = parse_service(service, RULES)
+    if expected is None:
+        assert ref is None
+        return
+    assert ref is not None
+    assert ref.kind == "configured"
+    assert (ref.org, ref.project, ref.feed, ref.view, ref.upload) == expected
+
+
+def test_configured_host_is_not_ours_without_its_rule() -> None:
+    assert parse_service("https://feeds.example.com/contoso/_packaging/main/pypi/simple/") is None
+
+
+def test_configured_host_keeps_prefix_for_vssps() -> None:
+    ref = parse_service("https://tfs.example.com/tfs/DefaultCollection/_packaging/main/pypi/simple/", RULES)
+    assert ref is not None
+    assert ref.path_prefix == "/tfs"
+    assert ref.default_vssps_url() == "https://tfs.example.com/tfs/DefaultCollection"
+    assert ref.feed_url() == "https://tfs.example.com/tfs/DefaultCollection/_packaging/main/pypi/simple/"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("devops.example.com", ("devops.example.com", None)),
+        ("DevOps.Example.com:8443", ("devops.example.com", 8443)),
+        ("[::1]:8443", ("::1", 8443)),
+        ("[::1]", ("::1", None)),
+    ],
+)
+def test_parse_host(value: str, expected: tuple[str, Optional[int]]) -> None:
+    assert parse_host(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["host:", "host:x", "host:0", "host:70000", "[::1", "[::1]x", "[::1]:99999", "a:b:c", "ev\\il.io"],
+)
+def test_parse_host_rejects(value: str) -> None:
+    with pytest.raises(ValueError):
+        parse_host(value)
+
+
+def test_host_matches_on_dot_boundary_only() -> None:
+    assert host_matches("pkgs.dev.azure.com", "pkgs.dev.azure.com")
+    assert host_matches("PKGS.dev.azure.com.", "pkgs.dev.azure.com")
+    assert host_matches("x.pkgs.dev.azure.com", "pkgs.dev.azure.com")
+    assert not host_matches("evilpkgs.dev.azure.com", "pkgs.dev.azure.com")
+    assert not host_matches("pkgs.dev.azure.com.evil.io", "pkgs.dev.azure.com")
+    assert not host_matches("anything", "")
+
+
+# --- properties ------------------------------------------------------------------------------
+
+AZURE_SUFFIXES = (
+    "pkgs.dev.azure.com",
+    "pkgs.codedev.ms",
+    "pkgs.codeapp.ms",
+    "pkgs.visualstudio.com",
+    "pkgs.vsts.me",
+)
+label = st.from_regex(r"[a-z0-9][a-z0-9-]{0,10}", fullmatch=True)
+adversarial_host = st.one_of(
+    st.builds(
+        lambda s, x: s + x,
+        st.sampled_from(AZURE_SUFFIXES),
+        st.sampled_from([".evil.io", "-evil.io", ".", "x"]),
+    ),
+    st.builds(lambda x, s: x + s, label, st.sampled_from(AZURE_SUFFIXES)),
+    st.builds(lambda s: s.replace(".", "-"), st.sampled_from(AZURE_SUFFIXES)),
+    st.builds(lambda a, b: f"{a}.{b}", label, label),
+    st.builds(lambda s, x: f"{s}@{x}", st.sampled_from(AZURE_SUFFIXES), label),
+)
+path = st.lists(
+    st.one_of(
+        label, st.sampled_from(["_packaging", "pypi", "simple", "upload", "pkgs.dev.azure.com", "@", "%2F"])
+    ),
+    max_size=6,
+).map(lambda parts: "/" + "/".join(parts))
+scheme = st.sampled_from(["https://", "http://", "", "https://user:pw@", "https://pkgs.dev.azure.com@"])
+
+
+def _is_azure_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    for suffix in AZURE_SUFFIXES[:3]:
+        if host_matches(host, suffix):
+            return True
+    return any(host.endswith("." + suffix) for suffix in AZURE_SUFFIXES[3:])
+
+
+@given(scheme=scheme, host=adversarial_host, path=path)
+def test_foreign_hosts_are_never_ours(scheme: str, host: str, path: str) -> None:
+    service = scheme + host + path
+    ref = parse_service(service)
+    real_host = urllib3.util.parse_url(service if "://" in service else "https://" + service).host
+    if not _is_azure_host(real_host or ""):
+        assert ref is None, service
+
+
+@given(st.text(max_size=200))
+def test_parse_service_never_raises(text: str) -> None:
+    parse_service(text)
+    parse_service(text, RULES)
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=120))
+def test_ours_only_where_urllib3_sends_it(text: str) -> None:
+    """Whatever we accept, the HTTP client pip and twine use must send to that same host."""
+    for candidate in (text, "https://" + text, "https://pkgs.dev.azure.com/" + text):
+        ref = parse_service(candidate)
+        if ref is None:
+            continue
+        with_scheme = candidate if "://" in candidate else "https://" + candidate
+        real = urllib3.util.parse_url(with_scheme)
+        assert (real.host or "").lower().rstrip(".") == ref.host, candidate
+        assert _is_azure_host(ref.host)
