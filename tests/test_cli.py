@@ -27,9 +27,13 @@ DURATIONS = ("pat_duration", "pat_renew_before", "session_duration")
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No compatibility variable leaks in, and explain's cache report looks at a private dir."""
     for name in COMPAT_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_STATE_DIR", str(tmp_path / "state"))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
