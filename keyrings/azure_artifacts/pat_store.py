@@ -16,14 +16,11 @@ import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from ._log import get_logger
 from .cache import _discard, atomic_write_json, read_json
 from .pats import StoredPat
-
-if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
 
 FILE = "file"
 SERVICE = "azure-artifacts-keyring PAT"
@@ -87,7 +84,8 @@ def installed_backends() -> list[Any]:
 class PatStore:
     """PAT records by key: secret in the best other backend that takes it, else in a 0600 file."""
 
-    def __init__(self, directory: Path, backends: Optional[list[KeyringBackend]] = None) -> None:
+    def __init__(self, directory: Path, backends: Optional[list[Any]] = None) -> None:
+        """`backends`: keyring backends to try, best first (default: the installed ones)."""
         self.directory = Path(directory)
         self._backends = backends
 

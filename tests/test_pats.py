@@ -1,0 +1,292 @@
+"""PAT lifecycle decisions (pure, table-driven) and the PAT store (best other backend, file fallback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+from keyring.backends.chainer import ChainerBackend
+from keyring.backends.fail import Keyring as FailKeyring
+from keyring.errors import KeyringLocked
+
+from keyrings.azure_artifacts import AzureArtifactsKeyring
+from keyrings.azure_artifacts.cache import cache_key
+from keyrings.azure_artifacts.pat_store import FILE, SERVICE, PatStore, storage_backends
+from keyrings.azure_artifacts.pats import (
+    Action,
+    StoredPat,
+    decide,
+    display_name,
+    pat_scopes,
+    renew_window,
+    valid_to,
+)
+
+DAY = 86400
+NOW = 1_800_000_000
+KEY = cache_key(kind="pat", org="contoso", feed="main")
+
+
+def pat(
+    expires_in: float, lifetime: int = 30 * DAY, scopes: tuple[str, ...] = ("vso.packaging",)
+) -> StoredPat:
+    expires_at = int(NOW + expires_in)
+    return StoredPat(
+        secret="s3cr3t-pat-value",
+        authorization_id="auth-1",
+        created_at=expires_at - lifetime,
+        expires_at=expires_at,
+        scopes=scopes,
+        host="pkgs.dev.azure.com",
+        org="contoso",
+        project=None,
+        feed="main",
+        vssps_url="https://vssps.dev.azure.com/contoso",
+        display_name="keyrings.azure-artifacts on box for contoso/main",
+        username="VssSessionToken",
+        service="https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+    )
+
+
+READ, WRITE = ("vso.packaging",), ("vso.packaging_write",)
+
+
+@pytest.mark.parametrize(
+    ("stored", "renew_before", "wanted", "upload", "expected"),
+    [
+        (None, 3 * DAY, READ, False, Action.CREATE),
+        (pat(20 * DAY), 3 * DAY, READ, False, Action.REUSE),
+        (pat(3 * DAY + 1), 3 * DAY, READ, False, Action.REUSE),
+        (pat(3 * DAY), 3 * DAY, READ, False, Action.ROTATE),
+        (pat(2 * DAY), 3 * DAY, READ, False, Action.ROTATE),
+        (pat(301), 3 * DAY, READ, False, Action.ROTATE),
+        (pat(300), 3 * DAY, READ, False, Action.REPLACE),  # must outlive the lookup by 5 minutes
+        (pat(-DAY), 3 * DAY, READ, False, Action.REPLACE),
+        (pat(10 * DAY), 0, READ, False, Action.REUSE),
+        # renew_before longer than the PAT's life: at most half of it, not "rotate on every lookup"
+        (pat(0.9 * DAY, lifetime=DAY), 3 * DAY, READ, False, Action.REUSE),
+        (pat(0.4 * DAY, lifetime=DAY), 3 * DAY, READ, False, Action.ROTATE),
+        # a read-scoped PAT is never used for an upload URL
+        (pat(20 * DAY), 3 * DAY, WRITE, True, Action.CREATE),
+        (pat(20 * DAY), 3 * DAY, READ, True, Action.CREATE),
+        (pat(20 * DAY, scopes=WRITE), 3 * DAY, WRITE, True, Action.REUSE),
+        (
+            pat(20 * DAY, scopes=("vso.packaging_manage",)),
+            3 * DAY,
+            ("vso.packaging_manage",),
+            True,
+            Action.REUSE,
+        ),
+        (pat(20 * DAY, scopes=READ), 3 * DAY, ("vso.packaging", "vso.build"), False, Action.CREATE),
+        (replace(pat(20 * DAY), secret=""), 3 * DAY, READ, False, Action.CREATE),
+    ],
+)
+def test_decide(
+    stored: Optional[StoredPat], renew_before: int, wanted: tuple[str, ...], upload: bool, expected: Action
+) -> None:
+    assert decide(stored, NOW, renew_before, wanted, upload) is expected
+
+
+@pytest.mark.parametrize(
+    ("scopes", "upload", "expected"),
+    [
+        (("vso.packaging",), False, ("vso.packaging",)),
+        (("vso.packaging_write",), False, ("vso.packaging_write",)),
+        (("vso.packaging",), True, ("vso.packaging_write",)),
+        (("vso.packaging", "vso.build"), True, ("vso.packaging_write", "vso.build")),
+        (("vso.build",), True, ("vso.build", "vso.packaging_write")),
+        (("vso.packaging_manage",), True, ("vso.packaging_manage",)),
+        (("vso.packaging", "vso.packaging"), False, ("vso.packaging",)),
+        ((), False, ("vso.packaging",)),
+        ((), True, ("vso.packaging_write",)),
+    ],
+)
+def test_pat_scopes(scopes: tuple[str, ...], upload: bool, expected: tuple[str, ...]) -> None:
+    assert pat_scopes(scopes, upload) == expected
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "renew_before", "expected"),
+    [(30 * DAY, 3 * DAY, 3 * DAY), (DAY, 3 * DAY, DAY // 2), (30 * DAY, 0, 0), (0, DAY, 0)],
+)
+def test_renew_window(lifetime: int, renew_before: int, expected: int) -> None:
+    assert renew_window(lifetime, renew_before) == expected
+
+
+def test_valid_to_and_display_name() -> None:
+    assert valid_to(NOW + 0.7, 90 * DAY).timestamp() == NOW + 90 * DAY
+    assert valid_to(NOW, DAY).tzinfo is not None
+    name = display_name("build-01", "contoso", "main")
+    assert "keyrings.azure-artifacts" in name and "build-01" in name and "contoso" in name
+    assert display_name("", "contoso", None).endswith("for contoso")
+
+
+def test_stored_pat_round_trip_and_repr() -> None:
+    record = pat(DAY)
+    assert StoredPat.from_json(json.loads(json.dumps(record.to_json()))) == record
+    assert "s3cr3t" not in repr(record)
+    assert record.public().secret == ""
+    for broken in (
+        None,
+        [],
+        {"v": 2},
+        {**record.to_json(), "expires_at": "soon"},
+        {**record.to_json(), "scopes": "x"},
+    ):
+        assert StoredPat.from_json(broken) is None
+
+
+# -- the store ----------------------------------------------------------------------------------
+
+
+# Plain classes, not KeyringBackend subclasses: a subclass registers itself with keyring for
+# the whole test process, and keyring could then pick it for every other test.
+class MemoryKeyring:
+    """A storage backend for tests (keyring's contract, duck-typed)."""
+
+    priority = 5
+
+    def __init__(self, locked: bool = False) -> None:
+        self.locked = locked
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> Optional[str]:
+        if self.locked:
+            raise KeyringLocked("collection is locked")
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.locked:
+            raise KeyringLocked("collection is locked")
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+class ReadOnlyPlugin:
+    """Like other feed plugins: high priority, but stores nothing."""
+
+    priority = 9.9
+
+    def get_password(self, service: str, username: str) -> Optional[str]:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise NotImplementedError
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise NotImplementedError
+
+
+class Unviable:
+    @property
+    def priority(self) -> float:
+        raise RuntimeError("no D-Bus")
+
+    def get_password(self, service: str, username: str) -> Optional[str]:
+        raise AssertionError("never asked")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise AssertionError("never asked")
+
+
+def test_storage_backends_exclude_us_the_chainer_and_the_unviable() -> None:
+    memory, plugin = MemoryKeyring(), ReadOnlyPlugin()
+    found = storage_backends(
+        [AzureArtifactsKeyring(), ChainerBackend(), FailKeyring(), Unviable(), memory, plugin]
+    )
+    assert found == [plugin, memory]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_file_fallback_is_0600_and_round_trips(tmp_path: Path) -> None:
+    store = PatStore(tmp_path / "pats", backends=[])
+    record = pat(10 * DAY)
+    assert store.put(KEY, record) == FILE
+    assert store.get(KEY) == record
+    path = tmp_path / "pats" / f"{KEY}.json"
+    if os.name == "posix":
+        assert mode(path) == 0o600
+        assert mode(tmp_path / "pats") == 0o700
+    assert [(k, p.secret) for k, p in store.entries()] == [(KEY, "")]
+    store.delete(KEY)
+    assert store.get(KEY) is None and store.entries() == []
+
+
+def test_keyring_holds_the_secret_and_the_index_does_not(tmp_path: Path) -> None:
+    memory = MemoryKeyring()
+    store = PatStore(tmp_path / "pats", backends=[ReadOnlyPlugin(), memory])
+    record = pat(10 * DAY)
+    assert store.put(KEY, record).endswith("MemoryKeyring")
+    assert "s3cr3t" not in (tmp_path / "pats" / f"{KEY}.json").read_text()
+    stored = json.loads(memory.items[(SERVICE, KEY)])
+    assert stored["secret"] == record.secret and stored["authorization_id"] == "auth-1"
+    assert stored["expires_at"] == record.expires_at and stored["scopes"] == ["vso.packaging"]
+    assert PatStore(tmp_path / "pats", backends=[memory]).get(KEY) == record
+    store.delete(KEY)
+    assert memory.items == {}
+
+
+def test_locked_keyring_degrades_to_the_file(tmp_path: Path) -> None:
+    store = PatStore(tmp_path / "pats", backends=[MemoryKeyring(locked=True)])
+    assert store.put(KEY, pat(10 * DAY)) == FILE
+    assert store.get(KEY) == pat(10 * DAY)
+
+
+def test_keyring_that_locks_later_reads_as_absent(tmp_path: Path) -> None:
+    memory = MemoryKeyring()
+    store = PatStore(tmp_path / "pats", backends=[memory])
+    store.put(KEY, pat(10 * DAY))
+    memory.locked = True
+    assert store.get(KEY) is None
+    assert [k for k, _ in store.entries()] == [KEY]  # still listed, so logout can find it
+
+
+def test_store_never_asks_keyring_for_the_default_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden() -> Any:
+        raise AssertionError("get_keyring() from inside the backend recurses")
+
+    monkeypatch.setattr("keyring.get_keyring", forbidden)
+    monkeypatch.setattr("keyring.core.get_keyring", forbidden)
+    store = PatStore(tmp_path / "pats")
+    store.put(KEY, pat(10 * DAY))
+    assert store.get(KEY) is not None
+
+
+def test_a_backend_that_calls_back_into_keyring_does_not_recurse(tmp_path: Path) -> None:
+    """A backend calling the store again (through keyring) sees no store, not itself."""
+    inner: list[str] = []
+
+    class Reentrant(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            inner.append(PatStore(tmp_path / "inner", backends=[self]).put(KEY, pat(DAY)))
+            super().set_password(service, username, password)
+
+    store = PatStore(tmp_path / "pats", backends=[Reentrant()])
+    assert store.put(KEY, pat(10 * DAY)).endswith("Reentrant")
+    assert inner == [FILE]
+
+
+def test_machine_has_no_other_backend_so_tests_use_the_file(tmp_path: Path) -> None:
+    """The e2e tests below rely on this: no viable storage backend in this environment."""
+    from keyrings.azure_artifacts.pat_store import installed_backends
+
+    assert [b for b in installed_backends() if not isinstance(b, FailKeyring)] == []
+
+
+def test_corrupt_index_reads_as_absent(tmp_path: Path) -> None:
+    store = PatStore(tmp_path / "pats", backends=[])
+    store.put(KEY, pat(10 * DAY))
+    (tmp_path / "pats" / f"{KEY}.json").write_text("{not json")
+    assert store.get(KEY) is None

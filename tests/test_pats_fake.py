@@ -1,0 +1,302 @@
+"""`auth = pat` against the fake Entra ID + Azure DevOps: create once, reuse, rotate, revoke,
+one PAT for many concurrent processes, and real pip / twine through the backend."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pytest
+import requests
+
+from keyrings.azure_artifacts import service
+from keyrings.azure_artifacts.provider import TokenProvider
+from keyrings.azure_artifacts.testing import FakeAzure, build_wheel, wheel_filename
+
+DAY = 86400
+TIMEOUT = 120
+
+
+@dataclass
+class PatWorld:
+    """The fake, a config for it and an environment whose only credential is a service principal."""
+
+    fake: FakeAzure
+    tmp: Path
+    env: dict[str, str]
+
+    def configure(self, body: str) -> None:
+        config = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
+        head = f'[artifacts host="{self.fake.host}"]\nauthority_host = {self.fake.base_url}\ncredential = environment\n'
+        config.write_text(head + textwrap.dedent(body))
+
+    def url(self, org: str = "contoso", feed: str = "main") -> str:
+        return self.fake.feed_url(org, feed)
+
+    def provider(self, env: Optional[Mapping[str, str]] = None) -> TokenProvider:
+        return TokenProvider(self.env if env is None else env, now=self.fake.now)
+
+    def secret(self, url: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
+        """One lookup the way the backend does it, with the fake's clock (a fresh provider each time)."""
+        env = self.env if env is None else env
+        resolution = service.resolve(url or self.url(), env)
+        assert resolution is not None and not resolution.errors, resolution and resolution.errors
+        return self.provider(env).secret(resolution)
+
+    def subprocess_env(self) -> dict[str, str]:
+        """A clean environment for real pip / twine / python: own HOME and XDG dirs, only the fake's CA."""
+        home = self.tmp / "home"
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "PIP_CONFIG_FILE": os.devnull,
+            "PYTHONNOUSERSITE": "1",
+        }
+        env.update({k: v for k, v in self.env.items() if k not in env})
+        return {k: v for k, v in env.items() if not (k.startswith("PIP_") and k != "PIP_CONFIG_FILE")}
+
+
+def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
+    client_id = str(uuid.uuid4())
+    fake.add_app(client_id, secret="app-secret-value")
+    (tmp / "home").mkdir(exist_ok=True)
+    env = {
+        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp / "keyringrc.cfg"),
+        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp / "state"),
+        "AZURE_CLIENT_ID": client_id,
+        "AZURE_CLIENT_SECRET": "app-secret-value",
+        "AZURE_TENANT_ID": fake.default_tenant,
+        "REQUESTS_CA_BUNDLE": fake.ca_path,
+        "SSL_CERT_FILE": fake.ca_path,
+    }
+    world = PatWorld(fake, tmp, env)
+    world.configure("auth = pat\n")
+    return world
+
+
+@pytest.fixture
+def world(fake_azure_env: FakeAzure, tmp_path: Path) -> PatWorld:
+    return make_world(fake_azure_env, tmp_path)
+
+
+def works_at_feed(fake: FakeAzure, url: str, secret: str) -> bool:
+    response = requests.get(url, auth=("VssSessionToken", secret), verify=fake.ca_path, timeout=10)
+    return response.status_code == 200
+
+
+def test_first_lookup_creates_one_pat_then_reuses_it(world: PatWorld) -> None:
+    world.configure("auth = pat\npat_duration = 90d\nscopes = vso.packaging\n")
+    fake = world.fake
+    first = world.secret()
+    assert first and works_at_feed(fake, world.url(), first)
+    assert fake.count("pat_create") == 1
+    (issued,) = fake.issued("pat")
+    assert issued.scopes == ("vso.packaging",)
+    assert abs(issued.expires_at - (fake.now() + 90 * DAY)) < 120
+    assert "keyrings.azure-artifacts" in issued.display_name
+    assert socket.gethostname() in issued.display_name and "contoso" in issued.display_name
+
+    assert world.secret() == first
+    assert service.lookup(world.url(), None, world.env) == ("VssSessionToken", first)
+    assert fake.count("pat_create") == 1
+
+
+def test_inside_renew_window_rotates_then_revokes_the_old_one(world: PatWorld) -> None:
+    fake = world.fake
+    old = world.secret()
+    (old_record,) = fake.issued("pat")
+    fake.advance(28 * DAY)  # default pat_duration 30d, pat_renew_before 3d
+    new = world.secret()
+    assert new and new != old
+    assert fake.count("pat_create") == 2
+    assert fake.count("pat_revoke", status=204) == 1
+    assert old_record.revoked
+    assert works_at_feed(fake, world.url(), new)
+    assert world.secret() == new and fake.count("pat_create") == 2
+
+
+def test_expired_pat_is_replaced_without_revoking(world: PatWorld) -> None:
+    fake = world.fake
+    old = world.secret()
+    fake.advance(31 * DAY)
+    assert world.secret() not in (None, old)
+    assert fake.count("pat_create") == 2 and fake.count("pat_revoke") == 0
+
+
+def test_rotation_that_cannot_sign_in_keeps_the_valid_pat(world: PatWorld) -> None:
+    fake = world.fake
+    old = world.secret()
+    fake.advance(28 * DAY)
+    no_secret = {k: v for k, v in world.env.items() if k != "AZURE_CLIENT_SECRET"}
+    assert world.secret(env=no_secret) == old
+    assert fake.count("pat_create") == 1
+
+
+def test_upload_url_never_gets_a_read_scoped_pat(world: PatWorld) -> None:
+    world.configure("auth = pat\nscopes = vso.packaging\n")
+    fake = world.fake
+    read = world.secret()
+    upload = world.secret(fake.upload_url("contoso", "main"))
+    assert read and upload and read != upload
+    scopes = {r.secret: r.scopes for r in fake.issued("pat")}
+    assert scopes[read] == ("vso.packaging",)
+    assert scopes[upload] == ("vso.packaging_write",)
+
+
+def test_delete_password_revokes_and_forgets(world: PatWorld) -> None:
+    fake = world.fake
+    world.secret()
+    assert service.forget(world.url(), world.env)
+    assert fake.count("pat_revoke", status=204) == 1
+    assert all(r.revoked for r in fake.issued("pat"))
+    assert world.provider().pat_store().entries() == []
+    world.secret()
+    assert fake.count("pat_create") == 2
+
+
+def test_compatibility_variables_choose_pat_duration_and_scope(world: PatWorld) -> None:
+    world.configure("")  # no auth option: the environment decides
+    env = {
+        **world.env,
+        "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN": "false",
+        "AZURE_DEVOPS_PAT_DURATION": "7",
+        "AZURE_DEVOPS_PAT_SCOPE": "vso.packaging_write",
+    }
+    assert world.secret(env=env)
+    (issued,) = world.fake.issued("pat")
+    assert issued.scopes == ("vso.packaging_write",)
+    assert abs(issued.expires_at - (world.fake.now() + 7 * DAY)) < 120
+
+
+PROBE = "import hashlib, sys, keyring; s = keyring.get_password(sys.argv[1], 'VssSessionToken'); print(hashlib.sha256(s.encode()).hexdigest() if s else 'NONE')"
+
+
+def test_eight_cold_processes_create_exactly_one_pat(world: PatWorld) -> None:
+    env = world.subprocess_env()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROBE, world.url()],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0, err
+        outputs.append(out.strip())
+    assert world.fake.count("pat_create") == 1
+    assert len(set(outputs)) == 1 and outputs[0] != "NONE"
+
+
+# -- real pip and twine through the backend ----------------------------------------------------------
+
+
+def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result
+
+
+def pip_install(world: PatWorld, args: list[str]) -> Path:
+    target = world.tmp / "target"
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-cache-dir",
+            "--target",
+            str(target),
+            *args,
+        ],
+        world.subprocess_env(),
+    )
+    return target
+
+
+@pytest.mark.e2e
+def test_pip_installs_with_a_pat(world: PatWorld) -> None:
+    target = pip_install(world, ["--index-url", world.url(), "demo-pkg==1.0.0"])
+    assert (target / "demo_pkg" / "__init__.py").exists()
+    fake = world.fake
+    assert fake.count("pat_create") == 1
+    assert fake.count("download", auth_kind="pat", status=200) >= 1
+
+
+@pytest.mark.e2e
+def test_twine_uploads_with_a_pat(world: PatWorld) -> None:
+    dist = world.tmp / "dist"
+    dist.mkdir()
+    wheel = dist / wheel_filename("uploaded-pkg", "2.0.0")
+    wheel.write_bytes(build_wheel("uploaded-pkg", "2.0.0"))
+    upload = world.fake.upload_url("contoso", "main")
+    run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--repository-url",
+            upload,
+            str(wheel),
+        ],
+        world.subprocess_env(),
+    )
+    fake = world.fake
+    assert ("uploaded-pkg", "2.0.0") in fake.packages("contoso", "main")
+    assert fake.count("upload", auth_kind="pat", status=200) == 1
+    (issued,) = fake.issued("pat")
+    assert issued.scopes == ("vso.packaging_write",)
+
+
+@pytest.mark.e2e
+def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(world: PatWorld) -> None:
+    """Org alpha (`auth = bearer`) and org beta (`auth = pat`) in one config and one pip run.
+
+    The two orgs are served on two ports: pip keeps one credential per host and would send
+    alpha's secret to beta without asking keyring again when both share a host.
+    """
+    fake = world.fake
+    fake.add_feed("alpha", "a-feed", packages={"only-in-a": ["1.0.0"]})
+    with FakeAzure() as other:
+        other.add_app(world.env["AZURE_CLIENT_ID"], secret=world.env["AZURE_CLIENT_SECRET"])
+        other.add_feed("beta", "b-feed", packages={"only-in-b": ["1.0.0"]})
+        bundle = world.tmp / "both-cas.pem"
+        bundle.write_text(Path(fake.ca_path).read_text() + Path(other.ca_path).read_text())
+        world.env.update(REQUESTS_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle))
+        Path(world.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"]).write_text(
+            f'[artifacts host="{fake.host}" org="alpha"]\nauthority_host = {fake.base_url}\n'
+            "credential = environment\nauth = bearer\n"
+            f'[artifacts host="{other.host}" org="beta"]\nauthority_host = {other.base_url}\n'
+            "credential = environment\nauth = pat\n"
+        )
+        a, b = fake.feed_url("alpha", "a-feed"), other.feed_url("beta", "b-feed")
+        target = pip_install(world, ["--index-url", a, "--extra-index-url", b, "only-in-a", "only-in-b"])
+        assert (target / "only_in_a").is_dir() and (target / "only_in_b").is_dir()
+        assert fake.count("download", org="alpha", auth_kind="entra", status=200) == 1
+        assert other.count("download", org="beta", auth_kind="pat", status=200) == 1
+        for route in ("simple", "download"):  # the token service sees Entra tokens, feeds must not
+            assert fake.count(route, auth_kind="pat") == 0 and other.count(route, auth_kind="entra") == 0
+        assert fake.issued("pat") == [] and fake.count("pat_create") == 0
+        assert [r.org for r in other.issued("pat")] == ["beta"]
