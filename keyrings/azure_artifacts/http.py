@@ -208,6 +208,9 @@ class Http:
                 raise ServiceError(f"{label}: connection failed: {_reason(exc)}") from None
             except requests.exceptions.RequestException as exc:
                 raise ServiceError(f"{label}: request failed: {type(exc).__name__}") from None
+            except OSError as exc:
+                # requests raises a bare OSError for a missing CA bundle (REQUESTS_CA_BUNDLE)
+                raise ServiceError(f"{label}: {_reason(exc)}") from None
             status = int(response.status_code)
             log.debug("http: %s -> %d", label, status)
             location = response.headers.get("Location")
