@@ -1,0 +1,207 @@
+"""Not interactive and no silent way to a token: fail fast, one line, no prompt, no network."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from keyrings.azure_artifacts import service
+from keyrings.azure_artifacts._log import get_logger
+from keyrings.azure_artifacts.credentials import chain
+from keyrings.azure_artifacts.credentials.base import FlowOptions
+from keyrings.azure_artifacts.provider import is_interactive
+from keyrings.azure_artifacts.testing import FakeAzure
+from keyrings.azure_artifacts.testing.server import ROUTES
+
+USER_FLOWS = {"broker", "interactive_browser", "device_code"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "environ", "tty", "expected"),
+    [
+        ("auto", {}, True, True),
+        ("auto", {}, False, False),
+        ("auto", {"CI": "true"}, True, False),
+        ("auto", {"CI": "1"}, True, False),
+        ("auto", {"TF_BUILD": "True"}, True, False),
+        ("auto", {"GITHUB_ACTIONS": "true"}, True, False),
+        ("auto", {"CI": "false"}, True, True),
+        ("auto", {"CI": ""}, True, True),
+        ("never", {}, True, False),
+        ("always", {"CI": "true"}, False, True),
+    ],
+)
+def test_is_interactive(setting: str, environ: dict[str, str], tty: bool, expected: bool) -> None:
+    assert is_interactive(setting, environ, stderr_isatty=tty) is expected
+
+
+def test_auto_chain_has_no_user_flow_when_not_interactive() -> None:
+    names = chain.auto_chain(FlowOptions(org="contoso", interactive=False, environ={}))
+    assert not USER_FLOWS & set(names)
+
+
+def config_env(tmp_path: Path, config: str, **env: str) -> dict[str, str]:
+    path = tmp_path / "keyringrc.cfg"
+    path.write_text(config, encoding="utf-8")
+    return {
+        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
+        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
+        "HOME": str(tmp_path),
+        "PATH": str(tmp_path / "empty-bin"),  # no `az`, `azd`, `pwsh`
+        **env,
+    }
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", "never"), ("1", "never"), ("false", "auto")])
+def test_artifacts_keyring_noninteractive_mode(tmp_path: Path, value: str, expected: str) -> None:
+    env = config_env(tmp_path, "", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE=value)
+    resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
+    assert resolution is not None
+    assert resolution.settings.interactive == expected
+    if expected == "never":
+        assert resolution.settings.sources["interactive"] == "env:ARTIFACTS_KEYRING_NONINTERACTIVE_MODE"
+        assert is_interactive(resolution.settings.interactive, env, stderr_isatty=True) is False
+
+
+@pytest.fixture
+def warnings() -> Iterator[list[str]]:
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    get_logger().addHandler(handler)
+    try:
+        yield lines
+    finally:
+        get_logger().removeHandler(handler)
+
+
+@pytest.fixture
+def hanging(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """Every route the lookup could touch hangs for 30 s."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_azure.ca_path)
+    for route in ROUTES:
+        fake_azure.inject(route.name, hang=30, times=100)
+    return fake_azure
+
+
+def hanging_config(fake: FakeAzure, *extra: str) -> str:
+    return "\n".join(
+        [f'[artifacts host="{fake.host}"]', f"authority_host = {fake.authority_host}", *extra, ""]
+    )
+
+
+def test_ci_lookup_without_credential_returns_fast_without_touching_the_fake(
+    hanging: FakeAzure, tmp_path: Path, warnings: list[str]
+) -> None:
+    env = config_env(tmp_path, hanging_config(hanging, f"tenant = {hanging.default_tenant}"), CI="true")
+    url = hanging.feed_url("contoso", "main")
+
+    started = time.monotonic()
+    assert service.lookup(url, None, env) is None
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 2.0
+    assert hanging.count() == 0
+    [line] = warnings
+    assert "'contoso'" in line and "shared_cache: no cached sign-in" in line
+    assert "az login" in line and f"azure-artifacts-keyring login {url}" in line
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="provider.py runs tenant discovery (a feed request) before finding that every remaining flow "
+    "is unavailable; needs the pre-check requested in issue 7's report",
+)
+def test_ci_lookup_without_credential_and_without_tenant_skips_discovery(
+    hanging: FakeAzure, tmp_path: Path, warnings: list[str]
+) -> None:
+    env = config_env(tmp_path, hanging_config(hanging, "timeout = 0.5"), CI="true")
+    started = time.monotonic()
+    assert service.lookup(hanging.feed_url("contoso", "main"), None, env) is None
+    assert time.monotonic() - started < 2.0
+    assert hanging.count("simple") == 0 and len(warnings) == 1
+
+
+@pytest.mark.e2e
+def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, tmp_path: Path) -> None:
+    env = config_env(tmp_path, hanging_config(hanging, f"tenant = {hanging.default_tenant}"), CI="true")
+    for name in ("home", "config", "data"):
+        (tmp_path / name).mkdir()
+    env.update(
+        PATH=str(Path(sys.executable).parent),
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        REQUESTS_CA_BUNDLE=hanging.ca_path,
+        PYTHONNOUSERSITE="1",
+    )
+    url = hanging.feed_url("contoso", "main")
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "keyring", "get", url, "VssSessionToken"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "'contoso'" in lines[0] and "az login" in lines[0]
+    assert "device" not in lines[0].lower()
+    assert hanging.count() == 0
+    # Interpreter + keyring start-up is included here; the lookup itself is held to 2 s above.
+    assert elapsed < 10, elapsed
+
+
+def test_noninteractive_mode_variable_keeps_device_code_out_even_with_a_terminal(tmp_path: Path) -> None:
+    from keyrings.azure_artifacts.provider import TokenProvider
+
+    env = config_env(tmp_path, "", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE="true")
+    resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
+    assert resolution is not None
+    provider = TokenProvider(env, stderr_isatty=True)
+    options = provider.flow_options(
+        resolution, tenant=None, authority_host=resolution.settings.authority_host
+    )
+    assert options.interactive is False
+    assert not USER_FLOWS & set(provider.chain_names(resolution.settings, options))
+
+
+def test_no_heavy_imports_for_pass_through_flows(tmp_path: Path) -> None:
+    """static and azure_pipelines need neither azure.identity nor msal nor requests."""
+    code = (
+        "import sys\n"
+        "from keyrings.azure_artifacts import service\n"
+        "env = {'AZURE_DEVOPS_EXT_PAT': 'x', 'KEYRINGS_AZURE_ARTIFACTS_STATE_DIR': sys.argv[1], 'CI': '1',"
+        " 'KEYRINGS_AZURE_ARTIFACTS_CONFIG': sys.argv[2]}\n"
+        "assert service.lookup('https://pkgs.dev.azure.com/c/_packaging/f/pypi/simple/', None, env)[1] == 'x'\n"
+        "print(sorted(m for m in ('azure.identity', 'msal', 'requests') if m in sys.modules))\n"
+    )
+    (tmp_path / "empty.cfg").write_text("", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "state"), str(tmp_path / "empty.cfg")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "PYTHONNOUSERSITE": "1"},
+    )
+    assert result.stdout.strip() == "[]"
