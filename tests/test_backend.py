@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -88,19 +86,21 @@ def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     return fake
 
 
+class _Stderr:
+    """What our logger wrote to stderr (its handler follows sys.stderr, so capsys sees it)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.seen = ""
+
+    def getvalue(self) -> str:
+        self.seen += self.capsys.readouterr().err
+        return self.seen
+
+
 @pytest.fixture
-def stderr_log() -> Iterator[io.StringIO]:
-    """What our logger writes to stderr, read back through its own handler (not capsys: the
-    handler binds a stream once, and pytest swaps and closes those between tests)."""
-    handlers = [h for h in get_logger().handlers if type(h) is logging.StreamHandler]
-    assert handlers, "the package logger lost its stderr handler"
-    old = [h.stream for h in handlers]
-    buffer = io.StringIO()
-    for handler in handlers:
-        handler.stream = buffer
-    yield buffer
-    for handler, stream in zip(handlers, old):
-        handler.stream = stream
+def stderr_log(capsys: pytest.CaptureFixture[str]) -> _Stderr:
+    return _Stderr(capsys)
 
 
 def config_env(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:

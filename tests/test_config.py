@@ -170,8 +170,7 @@ def test_host_rules_from_file() -> None:
     assert {(r.host, r.port, r.path_prefix, r.allow_http) for r in rules} == {
         ("tfs.example.com", None, "/tfs", False),
         ("devops.example.com", 8443, "", True),
-        ("tfs.example.com", None, "", False),
-    }
+    }  # the org-qualified tfs section inherits /tfs instead of declaring a prefix-less rule
     assert rules[0].path_prefix == "/tfs"
 
 

@@ -24,12 +24,24 @@ def get_logger() -> logging.Logger:
         _configured = True
         name = os.environ.get(ENV_LOG, "").strip().upper() or "WARNING"
         level = logging.getLevelName(name)
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("azure-artifacts: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(level if isinstance(level, int) else logging.DEBUG)
         logger.propagate = False
     return logger
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tools and tests may swap it)."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
 
 
 def fingerprint(secret: str | None) -> str:

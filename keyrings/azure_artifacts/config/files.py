@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from ..urls import HostRule, parse_host
 from . import values
@@ -94,23 +96,30 @@ def _broken(path: Path, section: str, option: str, what: str) -> RawConfig:
 
 
 def host_rules(raw: RawConfig) -> list[HostRule]:
-    """Hosts declared by `host` sections; a rule whose options are invalid is still declared
-    (so the URL is recognised and the error reported) but never with a guessed prefix."""
-    rules: list[HostRule] = []
+    """Hosts declared by `host` sections. `path_prefix` and `allow_http` belong to the host:
+    a narrower section (`host=... org=...`) that does not set them inherits them from the
+    host's other sections instead of declaring a second, prefix-less rule. An invalid value
+    never becomes a guessed prefix (the config error is reported elsewhere)."""
+    prefixes: dict[tuple[str, Optional[int]], set[str]] = {}
+    http: dict[tuple[str, Optional[int]], bool] = {}
     for section in raw.sections:
         value = section.qualifiers.get("host")
         if value is None:
             continue
-        host, port = parse_host(value)
-        try:
-            prefix = values.path_prefix(section.options.get("path_prefix", ""))
-        except ValueError:
-            prefix = ""
-        try:
-            allow_http = values.boolean(section.options.get("allow_http", "false"))
-        except ValueError:
-            allow_http = False
-        rules.append(HostRule(host=host, port=port, path_prefix=prefix, allow_http=allow_http))
+        where = parse_host(value)
+        found = prefixes.setdefault(where, set())
+        http.setdefault(where, False)
+        if "path_prefix" in section.options:
+            with contextlib.suppress(ValueError):
+                found.add(values.path_prefix(section.options["path_prefix"]))
+        if "allow_http" in section.options:
+            with contextlib.suppress(ValueError):
+                http[where] = http[where] or values.boolean(section.options["allow_http"])
+    rules = [
+        HostRule(host=host, port=port, path_prefix=prefix, allow_http=http[(host, port)])
+        for (host, port), found in prefixes.items()
+        for prefix in sorted(found or {""})
+    ]
     # Longest prefix first, so /tfs/collection wins over /tfs on the same host.
     rules.sort(key=lambda r: -len(r.path_prefix))
     return rules
