@@ -35,11 +35,13 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate the configuration file")
     check.add_argument("--config", type=Path, help="config file (default: keyring's keyringrc.cfg)")
+    _credential_commands(commands)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     environ = dict(os.environ)
     if getattr(args, "config", None) is not None:
         from .config.files import ENV_CONFIG
@@ -47,6 +49,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         environ[ENV_CONFIG] = str(args.config)
     if args.command == "explain":
         return explain(args.url, environ, as_json=args.json)
+    if args.command in ("login", "logout", "status"):
+        return _run_credential_command(parser, args, environ)
     return check(environ)
 
 
@@ -191,6 +195,198 @@ def _human(report: dict[str, Any]) -> str:
         cached = f"{cache['kind']}, expires {cache['expires_at']}" if cache["kind"] else "nothing cached"
         lines.append(f"Cache     {cached}")
     return "\n".join(lines)
+
+
+# -- login / logout / status ----------------------------------------------------------------
+
+
+def _credential_commands(commands: Any) -> None:
+    login = commands.add_parser("login", help="obtain and cache a credential for a feed now")
+    login.add_argument("url")
+    login.add_argument("--config", type=Path, help="config file (default: keyring's keyringrc.cfg)")
+
+    logout = commands.add_parser("logout", help="forget cached credentials (and revoke our PATs)")
+    logout.add_argument("url", nargs="?", help="a feed URL: forget what is cached for that feed")
+    logout.add_argument("--all", action="store_true", help="forget every cached credential")
+    logout.add_argument("--revoke", action="store_true", help="also revoke the PATs we created")
+    logout.add_argument("--config", type=Path, help="config file (default: keyring's keyringrc.cfg)")
+
+    status = commands.add_parser("status", help="list cached credentials (never their secrets)")
+    status.add_argument("--json", action="store_true", help="one JSON object (SPEC §6)")
+
+
+def _run_credential_command(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, environ: dict[str, str]
+) -> int:
+    from .errors import AzureArtifactsError
+
+    try:
+        if args.command == "login":
+            return login(args.url, environ)
+        if args.command == "logout":
+            if bool(args.url) == bool(args.all):
+                parser.error("logout needs a feed URL or --all (not both)")
+            return logout(args.url, environ, revoke=args.revoke)
+        return status(environ, as_json=args.json)
+    except AzureArtifactsError as exc:
+        print(f"azure-artifacts-keyring: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def _resolved_for_command(url: str, environ: dict[str, str]) -> Any:
+    """The resolution for one of our URLs with `interactive = always`, unless the config says never:
+    a person asked for this, so signing in may prompt."""
+    import dataclasses
+
+    from . import service
+    from .config.resolve import Settings
+    from .errors import AzureArtifactsError, ConfigError
+
+    resolution = service.resolve(url, environ)
+    if resolution is None:
+        raise AzureArtifactsError(
+            f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring explain URL)"
+        )
+    if resolution.errors:
+        raise ConfigError(list(resolution.errors))
+    settings = resolution.settings
+    if settings.interactive != "never":
+        values = {**settings.values, "interactive": "always"}
+        sources = {**settings.sources, "interactive": "command line"}
+        resolution = dataclasses.replace(resolution, settings=Settings(values, sources))
+    return resolution
+
+
+def login(url: str, environ: dict[str, str]) -> int:
+    from .provider import TokenProvider
+
+    resolution = _resolved_for_command(url, environ)
+    tokens = TokenProvider(environ)
+    if not tokens.secret(resolution):
+        print(f"azure-artifacts-keyring: no credential for {url}", file=sys.stderr)
+        return EXIT_FAILURE
+    ref = resolution.ref
+    where = "/".join(p for p in (ref.org, ref.project, ref.feed) if p)
+    mine = [c for c in credentials(environ) if _describes(c, ref)]
+    if mine:
+        best = max(mine, key=lambda c: c["expires_at"] or "")
+        scopes = " ".join(best["scopes"]) or "-"
+        print(f"logged in to {where}: {best['kind']} ({scopes}), expires {best['expires_at']}")
+    else:
+        print(f"logged in to {where}: a configured credential is used as it is (nothing cached)")
+    return EXIT_OK
+
+
+def logout(url: Optional[str], environ: dict[str, str], *, revoke: bool) -> int:
+    from .provider import TokenProvider
+
+    tokens = TokenProvider(environ)
+    if url:
+        resolution = _resolved_for_command(url, environ)
+        forgotten = tokens.forget(resolution, revoke=revoke)
+        print(
+            f"{url}: "
+            + ("forgotten" + (" (our PATs revoked)" if revoke else "") if forgotten else "nothing cached")
+        )
+        return EXIT_OK
+    return _logout_all(tokens, environ, revoke=revoke)
+
+
+def _logout_all(tokens: Any, environ: dict[str, str], *, revoke: bool) -> int:
+    """Every secret-cache entry goes; each stored PAT through its feed's settings (to revoke it)."""
+    from .errors import AzureArtifactsError
+
+    tokens.secret_cache().clear()
+    store = tokens.pat_store()
+    failed = 0
+    for service_url in sorted({pat.service for _key, pat in store.entries()}):
+        try:
+            resolution = _resolved_for_command(service_url, environ)
+            tokens.forget_pats(resolution, revoke)
+        except AzureArtifactsError as exc:
+            if revoke:
+                failed += 1
+                print(f"azure-artifacts-keyring: {service_url}: {_first_line(exc)}", file=sys.stderr)
+                continue
+            for key, pat in store.entries():  # settings no longer resolve: forget by record
+                if pat.service == service_url:
+                    store.delete(key)
+    if failed:
+        print(f"{failed} feed(s) kept their PATs: they could not be revoked")
+        return EXIT_FAILURE
+    print("forgot every cached credential" + (" and revoked our PATs" if revoke else ""))
+    return EXIT_OK
+
+
+def credentials(environ: dict[str, str]) -> list[dict[str, Any]]:
+    """The SPEC §6 `status` items: every cached secret and stored PAT, described without the secret."""
+    from .pats import iso_utc
+    from .provider import TokenProvider
+
+    tokens = TokenProvider(environ)
+    items = [
+        {
+            "org": entry.org,
+            "project": entry.project,
+            "feed": entry.feed,
+            "kind": entry.kind,
+            "scopes": list(entry.scopes),
+            "username": entry.username,
+            "expires_at": iso_utc(entry.expires_at),
+        }
+        for _key, entry in tokens.secret_cache().entries()
+    ]
+    items += [
+        {
+            "org": pat.org,
+            "project": pat.project,
+            "feed": pat.feed,
+            "kind": "pat",
+            "scopes": list(pat.scopes),
+            "username": pat.username,
+            "expires_at": iso_utc(pat.expires_at),
+        }
+        for _key, pat in tokens.pat_store().entries()
+    ]
+    return sorted(items, key=lambda c: (c["org"].lower(), c["project"] or "", c["feed"] or "", c["kind"]))
+
+
+def _describes(item: dict[str, Any], ref: Any) -> bool:
+    if item["org"].lower() != ref.org.lower():
+        return False
+    return not (ref.feed and item["feed"] and item["feed"].lower() != ref.feed.lower())
+
+
+def status(environ: dict[str, str], *, as_json: bool) -> int:
+    items = credentials(environ)
+    if as_json:
+        print(json.dumps({"credentials": items}, indent=2))
+        return EXIT_OK
+    if not items:
+        print("no cached credentials")
+        return EXIT_OK
+    rows = [("org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
+    rows += [
+        (
+            c["org"],
+            c["project"] or "-",
+            c["feed"] or "-",
+            c["kind"],
+            " ".join(c["scopes"]) or "-",
+            c["username"],
+            c["expires_at"],
+        )
+        for c in items
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover
