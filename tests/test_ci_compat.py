@@ -100,3 +100,15 @@ def test_credential_variables_put_their_flow_first_in_the_auto_chain(
 def test_managed_identity_only_with_its_endpoint_variable() -> None:
     options = FlowOptions(org="contoso", environ={"PATH": os.defpath})
     assert "managed_identity" not in chain.auto_chain(options)
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize("example", ["azure-pipelines", "github-actions", "service-principal"])
+def test_example_configs_are_valid(example: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from keyrings.azure_artifacts.cli import main
+
+    path = EXAMPLES / example / "keyringrc.cfg"
+    assert main(["check", "--config", str(path)]) == 0, capsys.readouterr()
+    assert (EXAMPLES / example / "README.md").is_file()
