@@ -14,6 +14,9 @@ from keyrings.azure_artifacts.testing import FakeAzure
 
 @pytest.fixture
 def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    monkeypatch.setattr(
+        "keyrings.azure_artifacts.pat_store.installed_backends", list
+    )  # never the real keyring
     made = make_world(fake_azure_env, tmp_path)
     for name, value in made.env.items():
         monkeypatch.setenv(name, value)

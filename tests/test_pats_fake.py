@@ -86,7 +86,10 @@ def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
 
 
 @pytest.fixture
-def world(fake_azure_env: FakeAzure, tmp_path: Path) -> PatWorld:
+def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    # In this process PATs go to the 0600 file, never to the developer's own OS keyring; the
+    # subprocesses get no D-Bus session, so they find no other backend either.
+    monkeypatch.setattr("keyrings.azure_artifacts.pat_store.installed_backends", list)
     return make_world(fake_azure_env, tmp_path)
 
 
