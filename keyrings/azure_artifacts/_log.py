@@ -44,6 +44,20 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+def quiet_libraries() -> None:
+    """Keep azure-identity/azure-core/msal chatter out of the host tool's output.
+
+    pip sets its root logger to INFO, so their HTTP traces would land in pip's output.
+    Loggers someone configured explicitly are left alone; our debug mode lets them speak.
+    """
+    if os.environ.get(ENV_LOG, "").strip().upper() == "DEBUG":
+        return
+    for name in ("azure", "msal", "msal_extensions", "urllib3"):
+        library = logging.getLogger(name)
+        if library.level == logging.NOTSET:
+            library.setLevel(logging.WARNING)
+
+
 def fingerprint(secret: str | None) -> str:
     """A short, stable, non-reversible label for a secret, safe to log or print."""
     if not secret:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Optional, Protocol
 
 from . import urls
-from ._log import fingerprint, get_logger
+from ._log import fingerprint, get_logger, quiet_libraries
 from .cache import CachedSecret, read_json
 from .config.files import RawConfig, config_path, host_rules, read_config
 
@@ -86,6 +86,7 @@ def lookup(
         return None
     applied = [r.name for r in resolution.sections if r.applies]
     log.debug("sections applied (least to most specific): %s", applied or "none")
+    quiet_libraries()
     tokens = provider(environ)
     found = tokens.provide(resolution, username)
     if found is not None:

@@ -51,10 +51,6 @@ def test_pip_import_provider_installs_with_a_session_token(sp_sandbox: Sandbox) 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend bug: azure-identity/azure-core INFO logs propagate to pip's root handler",
-)
 def test_pip_output_carries_no_library_logging(sp_sandbox: Sandbox) -> None:
     """pip's root logger is at INFO: the flows' libraries must not print HTTP traces into pip's output."""
     result, _ = sp_sandbox.pip_install()
