@@ -1,0 +1,202 @@
+"""No secret the fake issued (nor the app secret we were given) shows up anywhere but where it is
+the answer: every flow runs as real `keyring get` / `azure-artifacts-keyring` processes with
+KEYRINGS_AZURE_ARTIFACTS_LOG=debug, and failures are checked in exceptions' str and repr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from keyrings.azure_artifacts import service
+from keyrings.azure_artifacts.errors import AzureArtifactsError
+from keyrings.azure_artifacts.testing import FakeAzure
+
+BIN = Path(sys.executable).parent
+APP_ID = "0d0d0d0d-0000-4000-8000-00000000d001"
+APP_SECRET = "redaction-app-secret-Zq8xW2"
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    with FakeAzure() as server:
+        server.add_org("contoso")
+        server.add_feed("contoso", "main")
+        server.add_app(APP_ID, secret=APP_SECRET)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
+        yield server
+
+
+class Run:
+    """Environment for processes that use our backend against the fake, and everything they printed."""
+
+    def __init__(self, fake: FakeAzure, tmp_path: Path) -> None:
+        self.fake = fake
+        self.config = tmp_path / "keyringrc.cfg"
+        self.outputs: list[tuple[str, str]] = []
+        self.answers: set[str] = set()
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("PYTHON_KEYRING", "KEYRINGS_", "AZURE_", "IDENTITY_", "MSI_", "IMDS_"))
+        }
+        env.update(
+            HOME=str(tmp_path),
+            XDG_CONFIG_HOME=str(tmp_path / "config"),
+            XDG_DATA_HOME=str(tmp_path / "data"),
+            KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(self.config),
+            KEYRINGS_AZURE_ARTIFACTS_STATE_DIR=str(tmp_path / "state"),
+            KEYRINGS_AZURE_ARTIFACTS_LOG="debug",
+            REQUESTS_CA_BUNDLE=fake.ca_path,
+            PATH=f"{BIN}{os.pathsep}/usr/bin{os.pathsep}/bin",
+            CI="1",
+        )
+        self.env = env
+
+    def configure(self, extra: str = "") -> None:
+        f = self.fake
+        self.config.write_text(f'[artifacts host="{f.host}"]\nauthority_host = {f.base_url}\n{extra}')
+
+    def service_principal(self) -> dict[str, str]:
+        return {
+            "AZURE_TENANT_ID": self.fake.default_tenant,
+            "AZURE_CLIENT_ID": APP_ID,
+            "AZURE_CLIENT_SECRET": APP_SECRET,
+        }
+
+    def run(self, args: list[str], env: Optional[dict[str, str]] = None) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            args,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+        self.outputs.append((f"{args[0]} {args[1]} stderr", done.stderr))
+        return done
+
+    def get(self, url: str, env: Optional[dict[str, str]] = None) -> Optional[str]:
+        """`keyring get URL user`: stdout is the password and nothing else."""
+        done = self.run([str(BIN / "keyring"), "get", url, "someone"], env)
+        answer = done.stdout.rstrip("\n")
+        if done.returncode == 0 and answer:
+            assert "\n" not in answer
+            self.answers.add(answer)
+            return answer
+        self.outputs.append(("keyring get stdout", done.stdout))
+        return None
+
+    def cli(self, *args: str, env: Optional[dict[str, str]] = None) -> None:
+        done = self.run([str(BIN / "azure-artifacts-keyring"), *args], env)
+        self.outputs.append((f"azure-artifacts-keyring {args[0]} stdout", done.stdout))
+
+    def assert_no_secret_leaked(self) -> None:
+        secrets = {r.secret for r in self.fake.issued()} | {APP_SECRET, self.fake.cli_client_secret}
+        assert len(secrets) > 2, "the flows should have issued secrets"
+        for where, text in self.outputs:
+            for secret in secrets:
+                assert secret not in text, f"a secret issued by the fake appears in {where}"
+        assert any("azure-artifacts: " in text for _, text in self.outputs), "debug logging did not run"
+
+
+@pytest.fixture
+def runner(fake: FakeAzure, tmp_path: Path) -> Run:
+    return Run(fake, tmp_path)
+
+
+def test_every_flow_with_debug_logging_leaks_nothing(fake: FakeAzure, runner: Run) -> None:
+    url = fake.feed_url("contoso", "main")
+    upload = fake.upload_url("contoso", "main")
+    sp = runner.service_principal()
+    for auth in ("session", "bearer", "pat"):
+        runner.configure(f"auth = {auth}\n")
+        assert runner.get(url, sp)  # cold
+        assert runner.get(url, sp)  # warm / reused
+        if auth == "pat":
+            assert runner.get(upload, sp)  # a second PAT, with the write scope
+        runner.cli("explain", url, env=sp)
+    runner.cli("explain", url, "--json", env=sp)
+    runner.cli("status")
+    runner.cli("status", "--json")
+    runner.cli("logout", "--all", "--revoke", env=sp)
+    # Static PAT and token service failures take other paths through the code.
+    runner.configure()
+    static = fake.issued("pat")[0].secret
+    assert runner.get(url, {"AZURE_DEVOPS_EXT_PAT": static}) == static
+    fake.inject("session_token", status=401, times=1)
+    runner.configure("timeout = 1\n")
+    assert runner.get(url, {**sp, "AZURE_CLIENT_SECRET": APP_SECRET}) is None
+    assert runner.get(url, {**sp, "AZURE_CLIENT_SECRET": "wrong-" + APP_SECRET}) is None
+    runner.assert_no_secret_leaked()
+    # What keyring printed on stdout was exactly a secret the fake issued (nothing else there).
+    issued = {r.secret for r in fake.issued()}
+    assert runner.answers <= issued
+
+
+def test_device_code_sign_in_leaks_nothing(fake: FakeAzure, runner: Run) -> None:
+    fake.device_user(approve_after_polls=1)
+    runner.configure("interactive = always\n")
+    url = fake.feed_url("contoso", "main")
+    env = {k: "" for k in ("CI",)}
+    assert runner.get(url, env)
+    assert any("enter the code" in text for _, text in runner.outputs)
+    runner.configure("interactive = never\n")
+    runner.cli("logout", url)
+    assert runner.get(url, env)  # silently, from the persisted MSAL cache
+    assert fake.count("devicecode") == 1
+    runner.assert_no_secret_leaked()
+
+
+def _secret_free(exc: BaseException, secrets: set[str]) -> bool:
+    seen: Optional[BaseException] = exc
+    while seen is not None:
+        for text in (str(seen), repr(seen), repr(seen.args)):
+            if any(s in text for s in secrets):
+                return False
+        seen = seen.__cause__ or seen.__context__
+    return True
+
+
+BODIES = [
+    lambda t: (200, b'{"token": "' + t.encode() + b'", "validT'),
+    lambda t: (200, b"<html>" + t.encode() + b"</html>"),
+    lambda t: (400, b'{"message": "bad request for Bearer ' + t.encode() + b'"}'),
+    lambda t: (401, b'{"message": "' + t.encode() + b' is not valid"}'),
+    lambda t: (500, t.encode()),
+]
+
+
+@pytest.mark.parametrize("make", BODIES)
+def test_errors_do_not_carry_secrets(
+    fake: FakeAzure, tmp_path: Path, make: object, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A token service that echoes a secret back: the exception we raise does not repeat it."""
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text(f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\ntimeout = 1\n')
+    env = {
+        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config),
+        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
+        "PATH": str(tmp_path),
+        "CI": "1",
+        "AZURE_TENANT_ID": fake.default_tenant,
+        "AZURE_CLIENT_ID": APP_ID,
+        "AZURE_CLIENT_SECRET": APP_SECRET,
+    }
+    echoed = fake.access_token(client_id=APP_ID)
+    status, body = make(echoed)  # type: ignore[operator]
+    fake.inject("session_token", status=status, body=body, content_type="application/json", times=10)
+    resolution = service.resolve(fake.feed_url("contoso", "main"), env)
+    assert resolution is not None
+    with pytest.raises(AzureArtifactsError) as info:
+        service.provider(env).secret(resolution)  # type: ignore[attr-defined]
+    secrets = {r.secret for r in fake.issued()} | {APP_SECRET}
+    assert _secret_free(info.value, secrets), str(info.value)
+    assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
+    out, err = capfd.readouterr()
+    assert not any(s in out + err for s in secrets)
