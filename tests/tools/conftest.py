@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from e2e.conftest import VENV_BIN, Sandbox, clean_env, keyring_config_path
+
 from keyrings.azure_artifacts.testing import FakeAzure
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +67,9 @@ class ToolVenvs:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (target / ".ready").exists():
                 env = _install_env(self.root)
-                _run_install([uv_binary(), "venv", "-q", "--clear", "--python", sys.executable, str(target)], env)
+                _run_install(
+                    [uv_binary(), "venv", "-q", "--clear", "--python", sys.executable, str(target)], env
+                )
                 _run_install(
                     [
                         uv_binary(),
@@ -93,7 +95,16 @@ class ToolVenvs:
             if not (bins / "keyring").exists():
                 env = {**_install_env(self.root), "UV_TOOL_DIR": str(tools), "UV_TOOL_BIN_DIR": str(bins)}
                 _run_install(
-                    [uv_binary(), "tool", "install", "--python", sys.executable, "keyring", "--with", str(REPO)],
+                    [
+                        uv_binary(),
+                        "tool",
+                        "install",
+                        "--python",
+                        sys.executable,
+                        "keyring",
+                        "--with",
+                        str(REPO),
+                    ],
                     env,
                 )
         return bins

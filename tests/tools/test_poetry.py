@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
 from e2e.conftest import FEED, ORG, PACKAGE, Sandbox
+
 from keyrings.azure_artifacts.testing import build_wheel, wheel_filename
 
 from .conftest import ToolVenvs
