@@ -67,7 +67,13 @@ def validate_options(raw: dict[str, str]) -> tuple[Options, list[tuple[str, str]
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "?"
             bad.add(name)
-            message = str(error["msg"]).removeprefix("Value error, ")
+            message = _one_line(str(error["msg"]).removeprefix("Value error, "))
             problems.append((name, message))
         good = {k: v for k, v in known.items() if k not in bad}
         return Options(**good), problems  # type: ignore[arg-type]
+
+
+def _one_line(message: str) -> str:
+    """A multi-line value (an ini continuation line) quoted in a message must not split the one
+    line pip and uv show: control characters are written as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
