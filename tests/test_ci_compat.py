@@ -110,5 +110,6 @@ def test_example_configs_are_valid(example: str, capsys: pytest.CaptureFixture[s
     from keyrings.azure_artifacts.cli import main
 
     path = EXAMPLES / example / "keyringrc.cfg"
+    assert path.is_file()
     assert main(["check", "--config", str(path)]) == 0, capsys.readouterr()
     assert (EXAMPLES / example / "README.md").is_file()
