@@ -118,11 +118,6 @@ def test_ci_lookup_without_credential_returns_fast_without_touching_the_fake(
     assert "az login" in line and f"azure-artifacts-keyring login {url}" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="provider.py runs tenant discovery (a feed request) before finding that every remaining flow "
-    "is unavailable; needs the pre-check requested in issue 7's report",
-)
 def test_ci_lookup_without_credential_and_without_tenant_skips_discovery(
     hanging: FakeAzure, tmp_path: Path, warnings: list[str]
 ) -> None:

@@ -90,8 +90,7 @@ class TokenProvider:
 
     # -- the lookup -------------------------------------------------------------------
     def secret(self, resolution: Resolution) -> Optional[str]:
-        settings, ref = resolution.settings, resolution.ref
-        if settings.auth == "pat":
+        if resolution.settings.auth == "pat":
             return self.pat_secret(resolution)
         log = get_logger()
         cache = self.secret_cache()
@@ -100,33 +99,65 @@ class TokenProvider:
         if hit is not None:
             log.debug("using cached %s secret %s", hit.kind, fingerprint(hit.secret))
             return hit.secret
-        options = self.flow_options(
-            resolution, tenant=settings.tenant, authority_host=settings.authority_host
-        )
-        names = self.chain_names(settings, options)
-        log.debug("credential chain: %s", " -> ".join(names) or "(empty)")
         attempts: list[tuple[str, str]] = []
-        passing = [n for n in names if n in PASS_THROUGH]
-        if passing:
-            token = self._run_chain(passing, options, ref, attempts)
-            if token is not None:
-                log.debug("returning the %s token as is", "/".join(passing))
-                return token.token
-        others = [n for n in names if n not in PASS_THROUGH]
-        if not others:
-            raise self._failed(ref, attempts)
+        passed, others = self.pass_through(resolution, attempts)
+        if passed is not None:
+            return passed
         with cache.lock(key, timeout=LOCK_TIMEOUT):
             hit = cache.get(key)  # another process may have done the work while we waited
             if hit is not None:
                 return hit.secret
-            tenant, authority_host, vssps_url = self.authority(resolution)
-            options = self.flow_options(resolution, tenant=tenant, authority_host=authority_host)
-            entra = self._run_chain(others, options, ref, attempts)
-            if entra is None:
-                raise self._failed(ref, attempts)
+            entra, tenant, vssps_url = self.sign_in(resolution, others, attempts)
             entry = self.exchange(resolution, entra, vssps_url, tenant)
             cache.put(key, entry)
             return entry.secret
+
+    def pass_through(
+        self, resolution: Resolution, attempts: list[tuple[str, str]]
+    ) -> tuple[Optional[str], list[str]]:
+        """Run `static` / `azure_pipelines` (no network, returned as is); the other names wait."""
+        settings, ref = resolution.settings, resolution.ref
+        options = self.flow_options(
+            resolution, tenant=settings.tenant, authority_host=settings.authority_host
+        )
+        names = self.chain_names(settings, options)
+        get_logger().debug("credential chain: %s", " -> ".join(names) or "(empty)")
+        passing = [n for n in names if n in PASS_THROUGH]
+        if passing:
+            token = self._run_chain(passing, options, ref, attempts)
+            if token is not None:
+                get_logger().debug("returning the %s token as is", "/".join(passing))
+                return token.token, []
+        return None, [n for n in names if n not in PASS_THROUGH]
+
+    def sign_in(
+        self, resolution: Resolution, names: list[str], attempts: list[tuple[str, str]]
+    ) -> tuple[AccessToken, Optional[str], str]:
+        """(Entra token, tenant, vssps URL). Flows that cannot run are ruled out before the
+        discovery request, so a CI job with no credential fails without touching the network."""
+        from .credentials.chain import unavailable_reason
+
+        ref = resolution.ref
+        settings = resolution.settings
+        # Discovery will supply a tenant, so availability is judged as if one were known.
+        hopeful = self.flow_options(
+            resolution, tenant=settings.tenant or "organizations", authority_host=settings.authority_host
+        )
+        runnable = []
+        for name in names:
+            reason = unavailable_reason(name, hopeful)
+            if reason is None:
+                runnable.append(name)
+            else:
+                attempts.append((name, reason))
+        if not runnable:
+            raise self._failed(ref, attempts)
+        tenant, authority_host, vssps_url = self.authority(resolution)
+        options = self.flow_options(resolution, tenant=tenant, authority_host=authority_host)
+        entra = self._run_chain(runnable, options, ref, attempts)
+        if entra is None:
+            raise self._failed(ref, attempts)
+        return entra, tenant, vssps_url
 
     def exchange(
         self, resolution: Resolution, entra: AccessToken, vssps_url: str, tenant: Optional[str]
@@ -172,38 +203,23 @@ class TokenProvider:
         so that concurrent processes create one PAT between them."""
         from .pats import Action
 
-        settings, ref = resolution.settings, resolution.ref
+        ref = resolution.ref
         log = get_logger()
         key = self.pat_key(resolution)
         stored, action = self.pat_state(resolution, key)
         if stored is not None and action is Action.REUSE:
             log.debug("using stored PAT %s", fingerprint(stored.secret))
             return stored.secret
-        options = self.flow_options(
-            resolution, tenant=settings.tenant, authority_host=settings.authority_host
-        )
-        names = self.chain_names(settings, options)
-        log.debug("credential chain: %s", " -> ".join(names) or "(empty)")
         attempts: list[tuple[str, str]] = []
-        passing = [n for n in names if n in PASS_THROUGH]
-        if passing:
-            token = self._run_chain(passing, options, ref, attempts)
-            if token is not None:
-                log.debug("returning the %s token as is", "/".join(passing))
-                return token.token
-        others = [n for n in names if n not in PASS_THROUGH]
+        passed, others = self.pass_through(resolution, attempts)
+        if passed is not None:
+            return passed
         with self.secret_cache().lock(key, timeout=LOCK_TIMEOUT):
             stored, action = self.pat_state(resolution, key)  # another process may have made one
             if stored is not None and action is Action.REUSE:
                 return stored.secret
             try:
-                if not others:
-                    raise self._failed(ref, attempts)
-                tenant, authority_host, vssps_url = self.authority(resolution)
-                options = self.flow_options(resolution, tenant=tenant, authority_host=authority_host)
-                entra = self._run_chain(others, options, ref, attempts)
-                if entra is None:
-                    raise self._failed(ref, attempts)
+                entra, tenant, vssps_url = self.sign_in(resolution, others, attempts)
                 return self.exchange(resolution, entra, vssps_url, tenant).secret
             except AzureArtifactsError as exc:
                 if stored is None or action is not Action.ROTATE:
