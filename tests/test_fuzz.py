@@ -51,8 +51,7 @@ def is_ours(host: str, port: int | None) -> bool:
     host = host.lower()
     if (host, port) == CONFIGURED:
         return True
-    if port not in (None, 443):
-        return False
+    # Microsoft's own hosts on another port are still Microsoft's hosts.
     return host in KNOWN or any(host.endswith(s) and len(host) > len(s) for s in KNOWN_SUFFIXES)
 
 
