@@ -294,17 +294,14 @@ def test_revoked_pat_recovers_after_logout(fake: FakeAzure, tmp_path: Path) -> N
     assert valid(fake, again, "pat") and again != first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="provider.pat_secret reuses a stored PAT without asking the server; a PAT revoked "
-    "server-side is handed out until it expires (needs a check and Action.REPLACE on 401)",
-)
 def test_revoked_pat_is_replaced_on_the_next_lookup(fake: FakeAzure, tmp_path: Path) -> None:
     env = make_env(fake, tmp_path, "auth = pat\n")
     first = lookup(fake, env)
     assert first is not None
     fake.revoke(first[1])
-    assert valid(fake, lookup(fake, env), "pat")
+    again = lookup(fake, env)
+    assert again is not None and again[1] != first[1]
+    assert valid(fake, again, "pat")
 
 
 # -- the local state ----------------------------------------------------------------------

@@ -293,3 +293,10 @@ def _reason(exc: BaseException) -> str:
     text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
     text = re.sub(r"HTTPS?Connection(?:Pool)?\([^)]*\):\s*", "", text)
     return redact(text)[:200] or type(inner).__name__
+
+
+def basic_auth_header(username: str, secret: str) -> str:
+    """`Basic base64(user:secret)`, the way Azure DevOps takes PATs and session tokens."""
+    import base64
+
+    return "Basic " + base64.b64encode(f"{username}:{secret}".encode()).decode("ascii")

@@ -62,6 +62,7 @@ class TokenProvider:
         self.now = now
         self.stderr_isatty = stderr_isatty
         self._http: dict[float, Http] = {}
+        self._verified: set[str] = set()
         self._pat_store: Optional[PatStore] = None
 
     # -- what the service layer calls -------------------------------------------------
@@ -208,8 +209,11 @@ class TokenProvider:
         key = self.pat_key(resolution)
         stored, action = self.pat_state(resolution, key)
         if stored is not None and action is Action.REUSE:
-            log.debug("using stored PAT %s", fingerprint(stored.secret))
-            return stored.secret
+            if self.pat_accepted(stored, resolution):
+                log.debug("using stored PAT %s", fingerprint(stored.secret))
+                return stored.secret
+            log.warning("the stored PAT for '%s' was refused (revoked?): creating a new one", ref.org)
+            self.pat_store().delete(key)
         attempts: list[tuple[str, str]] = []
         passed, others = self.pass_through(resolution, attempts)
         if passed is not None:
@@ -230,6 +234,31 @@ class TokenProvider:
                     _one_line(exc),
                 )
                 return stored.secret
+
+    def pat_accepted(self, stored: StoredPat, resolution: Resolution) -> bool:
+        """Ask the token service once per process whether a stored PAT still works, so one
+        revoked on the server is replaced instead of handed out until it expires. Only a 401
+        counts as refusal: offline or failing services leave the PAT in use."""
+        from .http import basic_auth_header
+
+        if stored.secret in self._verified:
+            return True
+        url = f"{stored.vssps_url.rstrip('/')}/_apis/connectionData"
+        try:
+            response = self.http(resolution.settings.timeout).request(
+                "GET",
+                url,
+                headers={"Authorization": basic_auth_header(stored.username, stored.secret)},
+                check=False,
+            )
+        except AzureArtifactsError as exc:
+            get_logger().debug("pat: could not verify (%s); using it", _one_line(exc))
+            return True
+        get_logger().debug("pat: %s answered %d", url, response.status_code)
+        if response.status_code == 401:
+            return False
+        self._verified.add(stored.secret)
+        return True
 
     def issue_pat(self, resolution: Resolution, entra: AccessToken, vssps_url: str) -> CachedSecret:
         """Create a PAT and store it, then revoke the one it rotates out. Call under the key's lock."""

@@ -130,6 +130,18 @@ def authenticate(fake: FakeAzure, req: Request, org: Org) -> Optional[IssuedToke
     return record
 
 
+def connection_data(fake: FakeAzure, req: Request) -> Response:
+    """`GET /{org}/_apis/connectionData`: who the credential is, or the 401 challenge."""
+    org = fake.find_org(req.params["org"])
+    if org is None:
+        return vss_error(404, "OrganizationNotFoundException", "no such organization")
+    record = authenticate(fake, req, org)
+    if record is None:
+        return challenge(fake, org)
+    body = {"authenticatedUser": {"id": record.oid or "00000000-0000-0000-0000-000000000000"}}
+    return json_response(200, body)
+
+
 def _allowed(record: IssuedToken, needed: frozenset[str]) -> bool:
     return record.kind == "access" or bool(needed & {s.lower() for s in record.scopes})
 

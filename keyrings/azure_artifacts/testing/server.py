@@ -67,6 +67,12 @@ ROUTES: tuple[Route, ...] = (
     Route("pat_create", frozenset({"POST"}), r"/(?P<org>[^/]+)/_apis/tokens/pats/?", devops.pats),
     Route("pat_list", frozenset({"GET"}), r"/(?P<org>[^/]+)/_apis/tokens/pats/?", devops.pats),
     Route("pat_revoke", frozenset({"DELETE"}), r"/(?P<org>[^/]+)/_apis/tokens/pats/?", devops.pats),
+    Route(
+        "connection_data",
+        frozenset({"GET"}),
+        r"/(?P<org>[^/]+)/_apis/connectionData/?",
+        devops.connection_data,
+    ),
     Route("simple", frozenset({"GET"}), _FEED + r"/simple/(?:(?P<name>[^/]+)/?)?", devops.simple),
     Route(
         "download",
