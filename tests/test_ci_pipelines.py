@@ -215,6 +215,12 @@ def test_lookup_passes_the_endpoint_password_through(tmp_path: Path) -> None:
     )
 
 
+def test_lookup_hands_back_the_endpoint_username_unless_the_caller_gave_one(tmp_path: Path) -> None:
+    env = lookup_env(tmp_path, **{LEGACY: endpoints_json(("https://pkgs.dev.azure.com/contoso/", "pw"))})
+    assert service.lookup(URL, None, env) == ("build", "pw")
+    assert service.lookup(URL, "me", env) == ("me", "pw")
+
+
 def test_lookup_with_only_malformed_json_fails_with_one_line(tmp_path: Path) -> None:
     from keyrings.azure_artifacts.provider import TokenProvider
 

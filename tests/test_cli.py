@@ -51,10 +51,20 @@ def test_check_clean_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith(f"{CONFIGS / 'clean.cfg'}: OK")
 
 
-def test_check_missing_file_is_clean(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run(capsys, "check", "--config", str(tmp_path / "none.cfg"))
+def test_check_of_a_named_missing_file_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check", "--config", str(tmp_path / "none.cfg"))
+    assert code == 1
+    assert err.strip() == f"{tmp_path / 'none.cfg'}: [-] file: does not exist"
+
+
+def test_check_without_a_config_file_is_clean(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KEYRINGS_AZURE_ARTIFACTS_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    code, out, _ = run(capsys, "check")
     assert code == 0
-    assert "does not exist" in out
+    assert "does not exist: defaults apply" in out
 
 
 @pytest.mark.parametrize(

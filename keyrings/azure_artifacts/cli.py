@@ -42,24 +42,42 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    environ = dict(os.environ)
-    if getattr(args, "config", None) is not None:
-        from .config.files import ENV_CONFIG
+    try:
+        return _run(parser, args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one line, never a traceback (and never a secret: see http.redact)
+        from .http import redact
 
+        text = str(exc).strip().splitlines()
+        print(f"azure-artifacts-keyring: {redact(text[0]) if text else type(exc).__name__}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from .config.files import ENV_CONFIG
+
+    environ = dict(os.environ)
+    explicit = bool(environ.get(ENV_CONFIG, "").strip())
+    if getattr(args, "config", None) is not None:
         environ[ENV_CONFIG] = str(args.config)
+        explicit = True
     if args.command == "explain":
         return explain(args.url, environ, as_json=args.json)
     if args.command in ("login", "logout", "status"):
         return _run_credential_command(parser, args, environ)
-    return check(environ)
+    return check(environ, explicit=explicit)
 
 
-def check(environ: dict[str, str]) -> int:
+def check(environ: dict[str, str], explicit: bool = False) -> int:
     from .config.files import config_path, read_config
     from .config.resolve import validate
 
     path = config_path(environ)
     valid = validate(read_config(path))
+    if explicit and not valid.raw.exists:
+        print(f"{path}: [-] file: does not exist", file=sys.stderr)
+        return EXIT_FAILURE
     if valid.problems:
         for problem in valid.problems:
             print(problem)
