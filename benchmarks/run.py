@@ -50,16 +50,37 @@ def make_venv(path: Path, packages: list[str]) -> Path:
     return python
 
 
+# Runs `python -m keyring ARGS` and records the process's own peak RSS (VmHWM) at exit.
+# (ru_maxrss from wait4 would include the parent's memory from before exec.)
+KEYRING_WITH_PEAK = """
+import atexit, os, runpy, sys
+def peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                with open(os.environ["AAK_BENCH_PEAK"], "w") as out:
+                    out.write(line.split()[1])
+atexit.register(peak)
+sys.argv = ["keyring", *sys.argv[1:]]
+runpy.run_module("keyring", run_name="__main__", alter_sys=True)
+"""
+
+
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS (KiB, from wait4) and stdout of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss, out
+    """Wall time, peak RSS in KiB (0 where /proc is missing) and stdout of one `keyring` run."""
+    python, keyring_args = argv[0], argv[3:]  # argv is [python, "-m", "keyring", ...]
+    with tempfile.NamedTemporaryFile("r") as peak_file:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [python, "-c", KEYRING_WITH_PEAK, *keyring_args],
+            env={**env, "AAK_BENCH_PEAK": peak_file.name},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+        text = peak_file.read().strip()
+    return elapsed, int(text) if text.isdigit() else 0, done.stdout.decode()
 
 
 def main() -> int:
@@ -167,7 +188,9 @@ def main() -> int:
     extra = (
         statistics.median(results["ours, warm (secret cached)"].rss_kib) - statistics.median(base.rss_kib)
     ) / 1024
-    print(f"\nwarm lookup peak RSS minus keyring's own: {extra:+.1f} MiB")
+    print(
+        f"\nwarm lookup peak RSS minus keyring's own (foreign lookup, keyring alone): {extra * 1024:+.0f} KiB"
+    )
     print(f"requests at the fake during {args.runs} warm lookups: {warm_requests}")
     print("\ncold lookups (HTTP round trips seen at the fake):")
     for name, summary in trips:

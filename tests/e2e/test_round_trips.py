@@ -1,0 +1,75 @@
+"""HTTP round trips per lookup scenario, counted at the fake (structure, not timing).
+
+Each `keyring get` is a new process, as uv and pip's subprocess provider run it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from .conftest import Sandbox
+
+pytestmark = pytest.mark.e2e
+
+
+def routes(sandbox: Sandbox) -> Counter[str]:
+    return Counter(record.route for record in sandbox.fake.requests)
+
+
+def state(sandbox: Sandbox) -> Path:
+    return Path(sandbox.env["XDG_DATA_HOME"]) / "python_keyring" / "azure-artifacts"
+
+
+def get(sandbox: Sandbox) -> Counter[str]:
+    sandbox.fake.clear_log()
+    done = sandbox.keyring_get()
+    assert done.returncode == 0, done.stderr
+    return routes(sandbox)
+
+
+def test_service_principal_round_trips(sp_sandbox: Sandbox) -> None:
+    sp_sandbox.write_config(tenant=sp_sandbox.fake.default_tenant)
+    # Pinned tenant, nothing cached: OIDC metadata (once per process, by msal), the client
+    # credentials grant, the session-token exchange. No discovery request to the feed.
+    assert get(sp_sandbox) == Counter({"openid": 1, "token": 1, "session_token": 1})
+    # Cached secret: no request at all.
+    assert get(sp_sandbox) == Counter()
+    # Unpinned, nothing cached: one anonymous request to the feed for the tenant first.
+    sp_sandbox.write_config()
+    shutil.rmtree(state(sp_sandbox))
+    assert get(sp_sandbox) == Counter({"simple": 1, "openid": 1, "token": 1, "session_token": 1})
+    # Discovery is cached per organization across processes.
+    shutil.rmtree(state(sp_sandbox) / "secrets")
+    assert get(sp_sandbox) == Counter({"openid": 1, "token": 1, "session_token": 1})
+
+
+def test_signed_in_user_round_trips(sandbox: Sandbox) -> None:
+    fake = sandbox.fake
+    fake.device_code_interval = 0
+    fake.device_user(approve_after_polls=1)
+    sandbox.write_config(tenant=fake.default_tenant, interactive="always")
+    first = get(sandbox)
+    assert first["devicecode"] == 1 and first["session_token"] == 1 and first["simple"] == 0
+    # A new process with the session token forgotten but the sign-in cached: msal's OIDC
+    # metadata, the access token from the persisted cache (no token request while it is
+    # valid), one exchange.
+    shutil.rmtree(state(sandbox) / "secrets")
+    sandbox.write_config(tenant=fake.default_tenant, interactive="never")
+    assert get(sandbox) == Counter({"openid": 1, "session_token": 1})
+
+
+def test_signed_in_user_with_an_expiring_access_token_refreshes_once(sandbox: Sandbox) -> None:
+    fake = sandbox.fake
+    fake.device_code_interval = 0
+    fake.device_user(approve_after_polls=1)
+    fake.token_lifetime = 120  # msal refreshes access tokens with less than 5 minutes left
+    sandbox.write_config(tenant=fake.default_tenant, interactive="always")
+    assert get(sandbox)["devicecode"] == 1
+    shutil.rmtree(state(sandbox) / "secrets")
+    sandbox.write_config(tenant=fake.default_tenant, interactive="never")
+    assert get(sandbox) == Counter({"openid": 1, "token": 1, "session_token": 1})
+    assert fake.count("token", grant_type="refresh_token") == 1
