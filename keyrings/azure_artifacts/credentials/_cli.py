@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+from typing import Any
 
-from .base import FlowOptions
+from ..errors import CredentialUnavailable
+from ._identity import process_timeout, request_token
+from .base import AccessToken, FlowOptions
 
 
 def find_executable(options: FlowOptions, *names: str) -> str | None:
@@ -20,3 +23,35 @@ def find_executable(options: FlowOptions, *names: str) -> str | None:
             if found:
                 return found
     return None
+
+
+class CliFlow:
+    """A developer CLI's signed-in account through its azure-identity credential: runs only when
+    the executable is on PATH, passes the tenant only when one is known, bounded by `timeout`."""
+
+    name = ""
+    executables: tuple[str, ...] = ()
+    credential = ""  # the azure.identity class name
+
+    def __init__(self, options: FlowOptions) -> None:
+        self.options = options
+
+    @classmethod
+    def unavailable_reason(cls, options: FlowOptions) -> str | None:
+        if find_executable(options, *cls.executables) is None:
+            return f"`{cls.executables[0]}` is not on PATH"
+        return None
+
+    def get_token(self, scope: str) -> AccessToken:
+        reason = self.unavailable_reason(self.options)
+        if reason:
+            raise CredentialUnavailable(reason)
+        return request_token(self.name, self._build, scope)
+
+    def _build(self) -> Any:
+        import azure.identity
+
+        kwargs: dict[str, Any] = {"process_timeout": process_timeout(self.options)}
+        if self.options.tenant:
+            kwargs["tenant_id"] = self.options.tenant
+        return getattr(azure.identity, self.credential)(**kwargs)
