@@ -3,6 +3,7 @@ one PAT for many concurrent processes, and real pip / twine through the backend.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -113,6 +114,16 @@ def test_first_lookup_creates_one_pat_then_reuses_it(world: PatWorld) -> None:
     assert world.secret() == first
     assert service.lookup(world.url(), None, world.env) == ("VssSessionToken", first)
     assert fake.count("pat_create") == 1
+
+
+def test_explain_reports_the_stored_pat(world: PatWorld) -> None:
+    from keyrings.azure_artifacts.cli import explain_report
+
+    assert explain_report(world.url(), dict(world.env))["cache"] == {"kind": None, "expires_at": None}
+    secret = world.secret()
+    report = explain_report(world.url(), dict(world.env))
+    assert report["cache"]["kind"] == "pat" and report["cache"]["expires_at"].endswith("Z")
+    assert secret not in json.dumps(report)
 
 
 def test_inside_renew_window_rotates_then_revokes_the_old_one(world: PatWorld) -> None:

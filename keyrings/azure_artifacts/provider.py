@@ -523,11 +523,17 @@ class TokenProvider:
 
     # -- explain --------------------------------------------------------------------------
     def describe_cache(self, resolution: Resolution) -> dict[str, Any]:
-        entry = self.secret_cache().peek(self.cache_key(resolution))
-        if entry is None:
+        """Kind and expiry of what a lookup would reuse (a stored PAT for `auth = pat`)."""
+        if resolution.settings.auth == "pat":
+            pat = self.pat_store().get(self.pat_key(resolution))
+            kind, expires_at = ("pat", pat.expires_at) if pat is not None else (None, None)
+        else:
+            entry = self.secret_cache().peek(self.cache_key(resolution))
+            kind, expires_at = (entry.kind, entry.expires_at) if entry is not None else (None, None)
+        if expires_at is None:
             return {"kind": None, "expires_at": None}
-        stamp = datetime.fromtimestamp(entry.expires_at, tz=timezone.utc)
-        return {"kind": entry.kind, "expires_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        stamp = datetime.fromtimestamp(expires_at, tz=timezone.utc)
+        return {"kind": kind, "expires_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _same_feed(pat: StoredPat, ref: FeedRef) -> bool:
