@@ -10,7 +10,8 @@ from e2e.conftest import FEED, ORG, PACKAGE, Sandbox
 
 from keyrings.azure_artifacts.testing import build_wheel, wheel_filename
 
-from .conftest import ToolVenvs, uv_binary
+from .conftest import ToolVenvs
+from .install import uv as uv_binary
 
 pytestmark = pytest.mark.e2e
 
