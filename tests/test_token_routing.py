@@ -293,3 +293,21 @@ def test_http_is_refused_unless_the_host_section_allows_it(world: World) -> None
         "http://contoso.pkgs.visualstudio.com/_packaging/main/pypi/simple/",
     ):
         assert service.lookup(known, None, environ=env) is None
+
+
+def test_challenge_pointing_at_another_configured_host_is_refused(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Naming a host in the config makes it trusted with its own feeds' secrets, not as the
+    sign-in authority or token service of another host: that host would receive the client
+    secret (or a refresh token) and the Entra token of this one."""
+    fake, other = world.fake, world.other
+    proxy = world.scripted(lambda method, path: (403, []), tls=False)
+    monkeypatch.setattr(devops, "challenge", _evil_challenge(other.base_url))
+    monkeypatch.setenv("HTTPS_PROXY", proxy.base_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    env = world.env(f'[artifacts host="{fake.host}"]\n[artifacts host="{other.host}"]\n')
+    assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
+    assert other.count() == 0  # neither the client secret nor an Entra token went there
+    connects = {s.path for s in proxy.seen if s.method == "CONNECT"}
+    assert connects and all(c.startswith("login.microsoftonline.com:") for c in connects), connects

@@ -410,7 +410,7 @@ class TokenProvider:
                     self.http(settings.timeout),
                     ref.feed_url(),
                     self.trusted_hosts(resolution, settings.authority_host),
-                    self.trusted_hosts(resolution, vssps),
+                    self.trusted_hosts(resolution, vssps, feed_host=True),
                 )
             except AzureArtifactsError as exc:
                 get_logger().debug("discovery failed (%s): signing in without a tenant", _one_line(exc))
@@ -427,13 +427,12 @@ class TokenProvider:
         tenant = _sign_in(challenge.tenant) if challenge.tenant else None
         return tenant, authority_host, vssps
 
-    def trusted_hosts(self, resolution: Resolution, *urls: str) -> set[str]:
-        """Configured hosts (host sections, the feed host when configured, explicit URLs)."""
+    def trusted_hosts(self, resolution: Resolution, *urls: str, feed_host: bool = False) -> set[str]:
+        """Hosts a 401 may name beyond the known Entra / vssps ones: the URLs configured for this
+        feed and, for the token service, a configured feed's own host (Azure DevOps Server). Other
+        hosts of the config are not trusted: they would receive this host's credentials."""
         hosts = {urlsplit(u).netloc.lower() for u in urls if u}
-        for section in resolution.config.sections:
-            if "host" in section.qualifiers:
-                hosts.add(section.qualifiers["host"].lower())
-        if resolution.ref.kind == "configured":
+        if feed_host and resolution.ref.kind == "configured":
             hosts.add(resolution.ref.netloc.lower())
         return hosts
 
