@@ -61,10 +61,11 @@ class FeedRef:
 
     @property
     def netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 keeps its brackets
         default = 443 if self.scheme == "https" else 80
         if self.port is None or self.port == default:
-            return self.host
-        return f"{self.host}:{self.port}"
+            return host
+        return f"{host}:{self.port}"
 
     @property
     def origin(self) -> str:

@@ -1,0 +1,70 @@
+"""Review of SPEC §2, §3 and §6 against adversarial inputs: each test pins one problem found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from keyrings.azure_artifacts import cli
+from keyrings.azure_artifacts.urls import HostRule, parse_service
+
+COMPAT_VARS = (
+    "KEYRINGS_AZURE_ARTIFACTS_CONFIG",
+    "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN",
+    "AZURE_DEVOPS_PAT_DURATION",
+    "AZURE_DEVOPS_PAT_SCOPE",
+    "ARTIFACTS_KEYRING_NONINTERACTIVE_MODE",
+    "AZURE_AUTHORITY_HOST",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in COMPAT_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_STATE_DIR", str(tmp_path / "state"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- §2/§3: an IPv6 host named by a `host` section -------------------------------------------
+
+
+def test_ipv6_host_keeps_its_brackets_in_netloc_and_urls() -> None:
+    rule = HostRule(host="::1", port=8443, path_prefix="/tfs")
+    ref = parse_service("https://[::1]:8443/tfs/coll/_packaging/f/pypi/simple/", [rule])
+    assert ref is not None
+    assert ref.netloc == "[::1]:8443"
+    assert ref.origin == "https://[::1]:8443"
+    assert ref.default_vssps_url() == "https://[::1]:8443/tfs/coll"
+    assert ref.feed_url() == "https://[::1]:8443/tfs/coll/_packaging/f/pypi/simple/"
+    # What the backend remembers as the feed URL must be recognised again (logout --all uses it).
+    assert parse_service(ref.feed_url(), [rule]) is not None
+
+
+def test_ipv6_host_on_the_default_port_drops_the_port_only() -> None:
+    ref = parse_service("https://[::1]/coll/_packaging/f/pypi/simple/", [HostRule(host="::1")])
+    assert ref is not None
+    assert ref.netloc == "[::1]"
+
+
+def test_explain_json_shows_an_ipv6_host_bracketed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text('[artifacts host="[::1]:8443"]\npath_prefix = /tfs\n', encoding="utf-8")
+    url = "https://[::1]:8443/tfs/coll/_packaging/f/pypi/simple/"
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(config))
+    report = json.loads(out)
+    assert code == 0
+    assert report["url"]["host"] == "[::1]:8443"
+    assert report["settings"]["vssps_url"] == {"value": "https://[::1]:8443/tfs/coll", "from": "default"}
