@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -63,19 +64,20 @@ class TokenProvider:
         self.stderr_isatty = stderr_isatty
         self._http: dict[float, Http] = {}
         self._verified: set[str] = set()
-        self._endpoint_username: Optional[str] = None
+        # Per thread: pip and others look up several feeds at once through this one provider.
+        self._local = threading.local()
         self._pat_store: Optional[PatStore] = None
 
     # -- what the service layer calls -------------------------------------------------
     def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]:
-        self._endpoint_username = None
+        self._local.endpoint_username = None
         try:
             secret = self.secret(resolution)
         except AzureArtifactsError as exc:
             get_logger().warning("%s", _one_line(exc))
             return None
         # A caller's username wins; else the one an Azure Pipelines endpoint came with; else ours.
-        user = username or self._endpoint_username or resolution.settings.username
+        user = username or self._local.endpoint_username or resolution.settings.username
         return (user, secret) if secret else None
 
     def forget(self, resolution: Resolution, revoke: bool = True) -> bool:
@@ -131,7 +133,7 @@ class TokenProvider:
             token = self._run_chain(passing, options, ref, attempts)
             if token is not None:
                 get_logger().debug("returning the %s token as is", "/".join(passing))
-                self._endpoint_username = token.username
+                self._local.endpoint_username = token.username
                 return token.token, []
         return None, [n for n in names if n not in PASS_THROUGH]
 
