@@ -68,3 +68,26 @@ def test_explain_json_shows_an_ipv6_host_bracketed(
     assert code == 0
     assert report["url"]["host"] == "[::1]:8443"
     assert report["settings"]["vssps_url"] == {"value": "https://[::1]:8443/tfs/coll", "from": "default"}
+
+
+# --- §6 check: compatibility variables are validated too ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("AZURE_DEVOPS_PAT_DURATION", "ninety"),
+        ("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "maybe"),
+        ("AZURE_DEVOPS_PAT_SCOPE", "vso.packaging!"),
+        ("AZURE_AUTHORITY_HOST", "http://login.example"),
+    ],
+)
+def test_check_reports_a_bad_compatibility_variable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, var: str, value: str
+) -> None:
+    """A lookup refuses a credential over a bad §7 variable and says `run azure-artifacts-keyring
+    check`: check must then name that variable, not report the configuration clean."""
+    monkeypatch.setenv(var, value)
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert f"env:{var}: " in out

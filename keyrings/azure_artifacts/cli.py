@@ -71,15 +71,17 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 def check(environ: dict[str, str], explicit: bool = False) -> int:
     from .config.files import config_path, read_config
-    from .config.resolve import validate
+    from .config.resolve import env_options, validate
 
     path = config_path(environ)
     valid = validate(read_config(path))
     if explicit and not valid.raw.exists:
         print(f"{path}: [-] file: does not exist", file=sys.stderr)
         return EXIT_FAILURE
-    if valid.problems:
-        for problem in valid.problems:
+    # A bad compatibility variable blocks every lookup, whose message sends the user here.
+    problems = list(valid.problems) + env_options(environ)[1]
+    if problems:
+        for problem in problems:
             print(problem)
         return EXIT_FAILURE
     state = "exists" if valid.raw.exists else "does not exist: defaults apply"
