@@ -91,3 +91,32 @@ def test_check_reports_a_bad_compatibility_variable(
     code, out, _ = run(capsys, "check")
     assert code == 1
     assert f"env:{var}: " in out
+
+
+# --- §7: AZURE_AUTHORITY_HOST as azure-identity reads it ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("login.microsoftonline.us", "https://login.microsoftonline.us"),
+        ("https://login.microsoftonline.us/", "https://login.microsoftonline.us"),
+        ("login.chinacloudapi.cn/", "https://login.chinacloudapi.cn"),
+    ],
+)
+def test_azure_authority_host_without_a_scheme_is_https(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    value: str,
+    expected: str,
+) -> None:
+    """azure-identity's own constants (AzureAuthorityHosts.AZURE_GOVERNMENT) have no scheme and it
+    prefixes https://; refusing them would stop every lookup in a sovereign-cloud pipeline."""
+    monkeypatch.setenv("AZURE_AUTHORITY_HOST", value)
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(tmp_path / "none.cfg"))
+    report = json.loads(out)
+    assert report["config"]["errors"] == []
+    assert code == 0
+    assert report["settings"]["authority_host"] == {"value": expected, "from": "env:AZURE_AUTHORITY_HOST"}

@@ -117,11 +117,15 @@ def env_options(environ: Mapping[str, str]) -> tuple[dict[str, tuple[Any, str]],
     def noninteractive(text: str) -> Optional[str]:
         return "never" if values.boolean(text) else None
 
+    def authority(text: str) -> str:
+        # azure-identity reads a scheme-less host (its AzureAuthorityHosts constants) as https.
+        return values.https_url(text if "://" in text else f"https://{text}")
+
     take("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "auth", bearer)
     take("AZURE_DEVOPS_PAT_DURATION", "pat_duration", days)
     take("AZURE_DEVOPS_PAT_SCOPE", "scopes", values.scopes)
     take("ARTIFACTS_KEYRING_NONINTERACTIVE_MODE", "interactive", noninteractive)
-    take("AZURE_AUTHORITY_HOST", "authority_host", values.https_url)
+    take("AZURE_AUTHORITY_HOST", "authority_host", authority)
     return found, problems
 
 
