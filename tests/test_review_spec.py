@@ -120,3 +120,25 @@ def test_azure_authority_host_without_a_scheme_is_https(
     assert report["config"]["errors"] == []
     assert code == 0
     assert report["settings"]["authority_host"] == {"value": expected, "from": "env:AZURE_AUTHORITY_HOST"}
+
+
+# --- §6 explain --json: numbers of seconds are integers ----------------------------------------
+
+
+def test_explain_json_timeout_default_is_integer_seconds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(tmp_path / "none.cfg"))
+    value = json.loads(out)["settings"]["timeout"]["value"]
+    assert code == 0
+    assert value == 20 and isinstance(value, int)
+
+
+def test_explain_json_keeps_a_fractional_timeout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text("[artifacts]\ntimeout = 2.5\n", encoding="utf-8")
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(config))
+    assert code == 0
+    assert json.loads(out)["settings"]["timeout"] == {"value": 2.5, "from": "artifacts"}

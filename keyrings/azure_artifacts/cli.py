@@ -175,7 +175,12 @@ def _duration_text(seconds: int) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    """Tuples as lists; whole seconds as integers (SPEC §6), so `timeout = 20` is 20, not 20.0."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _human(report: dict[str, Any]) -> str:
