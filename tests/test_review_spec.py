@@ -178,3 +178,15 @@ def test_warm_fingerprint_covers_every_variable_the_settings_read(tmp_path: Path
     base = fastpath.fingerprint(service, config, {})
     for name in sorted(environ.asked):
         assert fastpath.fingerprint(service, config, {name: "true"}) != base, name
+
+
+def test_section_names_may_hold_a_closing_bracket_on_every_python(tmp_path: Path) -> None:
+    """configparser before 3.10 ends a section name at the first `]`, which cut
+    `[artifacts host="[::1]:8443"]` short on Python 3.9 (requires-python >= 3.9)."""
+    from keyrings.azure_artifacts.config.files import read_config
+
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text('[artifacts host="[::1]:8443"]\npath_prefix = /tfs\n', encoding="utf-8")
+    raw = read_config(config)
+    assert raw.problems == ()
+    assert [s.name for s in raw.sections] == ['artifacts host="[::1]:8443"']

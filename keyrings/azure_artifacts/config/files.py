@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +60,14 @@ def read_config(path: Path) -> RawConfig:
     return raw
 
 
+# Python 3.9's configparser ends a section name at the first `]` (3.10+ at the last), which cut
+# `[artifacts host="[::1]:8443"]` short: read names the 3.10+ way on every version.
+_SECTION_HEADER = re.compile(r"\[(?P<header>.+)\]")
+
+
 def _parse(path: Path) -> RawConfig:
     parser = configparser.RawConfigParser(strict=True, default_section="\x00none", interpolation=None)
+    parser.SECTCRE = _SECTION_HEADER
     try:
         with open(path, encoding="utf-8") as handle:
             parser.read_file(handle)
