@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from .base import PUBLIC_AUTHORITY_HOST, FlowOptions
@@ -67,3 +70,31 @@ def env_value(environ: Mapping[str, str], name: str) -> str | None:
     """A variable's value, treating empty or blank as unset."""
     value = environ.get(name)
     return value.strip() if value and value.strip() else None
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Point file descriptor 1 at stderr while a sign-in may start a browser or a broker.
+
+    Children inherit fd 1: a browser's "Opening in existing browser session." would join the
+    password uv reads from our stdout, and a browser that lives on would hold that pipe open.
+    """
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (AttributeError, OSError, ValueError):  # no stdout at all: nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

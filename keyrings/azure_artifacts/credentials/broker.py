@@ -9,6 +9,7 @@ import importlib.util
 import sys
 
 from ..errors import AuthenticationFailed, CredentialUnavailable
+from ._util import stdout_to_stderr
 from .base import AccessToken, FlowOptions
 from .msal_user import application, token_from_result
 
@@ -46,12 +47,13 @@ class BrokerFlow:
             accounts = app.get_accounts(username=self.options.login_hint)
             result = app.acquire_token_silent([scope], accounts[0]) if accounts else None
             if not result or "access_token" not in result:
-                result = app.acquire_token_interactive(
-                    [scope],
-                    login_hint=self.options.login_hint,
-                    parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
-                    timeout=max(1, int(self.options.interactive_timeout)),
-                )
+                with stdout_to_stderr():
+                    result = app.acquire_token_interactive(
+                        [scope],
+                        login_hint=self.options.login_hint,
+                        parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
+                        timeout=max(1, int(self.options.interactive_timeout)),
+                    )
         except Exception as exc:
             raise AuthenticationFailed(f"broker sign-in failed: {type(exc).__name__}") from None
         return token_from_result(result)

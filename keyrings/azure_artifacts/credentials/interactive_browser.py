@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping
 
 from ..errors import AuthenticationFailed, CredentialUnavailable
+from ._util import stdout_to_stderr
 from .base import AccessToken, FlowOptions
 from .msal_user import application, token_from_result
 
@@ -44,12 +45,13 @@ class InteractiveBrowserFlow:
             raise CredentialUnavailable(reason)
         app = application(self.options)
         try:
-            result = app.acquire_token_interactive(
-                [scope],
-                login_hint=self.options.login_hint,
-                prompt="select_account",
-                timeout=max(1, int(self.options.interactive_timeout)),
-            )
+            with stdout_to_stderr():
+                result = app.acquire_token_interactive(
+                    [scope],
+                    login_hint=self.options.login_hint,
+                    prompt="select_account",
+                    timeout=max(1, int(self.options.interactive_timeout)),
+                )
         except Exception as exc:  # browser or loopback server problems, network errors
             raise AuthenticationFailed(f"browser sign-in failed: {type(exc).__name__}") from None
         return token_from_result(result)
