@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -126,3 +127,42 @@ def test_a_browser_started_for_sign_in_never_writes_to_our_stdout(
     assert issued is not None and issued.kind == "access", result.stdout
     assert "Opening in existing browser session." in (tmp_path / "stderr").read_text()
     assert elapsed < 15, elapsed
+
+
+def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock is an flock, released when its holder dies: deleting the file is never the fix
+    (it would let a third process create a second PAT), and pip users need the org, not a hash."""
+    from keyrings.azure_artifacts import provider
+    from keyrings.azure_artifacts._log import get_logger
+    from keyrings.azure_artifacts.cache import SecretCache
+
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text("")
+    env = {
+        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config),
+        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
+        "PATH": os.defpath,
+        "CI": "1",
+    }
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    resolution = service.resolve(url, env)
+    assert resolution is not None
+    tokens = TokenProvider(env, stderr_isatty=False)
+    monkeypatch.setattr(provider, "LOCK_TIMEOUT", 0.3)
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler = Collect(logging.WARNING)
+    get_logger().addHandler(handler)
+    try:
+        with SecretCache(tmp_path / "state" / "secrets").lock(tokens.cache_key(resolution), timeout=1):
+            assert tokens.provide(resolution, None) is None
+    finally:
+        get_logger().removeHandler(handler)
+    assert len(lines) == 1, lines
+    assert "contoso" in lines[0] and "remove" not in lines[0], lines[0]

@@ -39,8 +39,9 @@ class LockTimeout(AzureArtifactsError):
         self.path = path
         self.timeout = timeout
         super().__init__(
-            f"could not lock {path} within {timeout:g} s: another azure-artifacts-keyring "
-            "process is busy with this feed; retry, or remove the file if no such process runs"
+            f"gave up waiting {timeout:g} s for {path.name}: another process or thread is still "
+            "obtaining this secret (a sign-in may be waiting for a person); retry when it has "
+            "finished, the lock goes away with it"
         )
 
 

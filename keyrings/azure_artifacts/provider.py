@@ -74,7 +74,10 @@ class TokenProvider:
         try:
             secret = self.secret(resolution)
         except AzureArtifactsError as exc:
-            get_logger().warning("%s", _one_line(exc))
+            from .cache import LockTimeout
+
+            prefix = f"no credential for '{resolution.ref.org}': " if isinstance(exc, LockTimeout) else ""
+            get_logger().warning("%s%s", prefix, _one_line(exc))
             return None
         # A caller's username wins; else the one an Azure Pipelines endpoint came with; else ours.
         user = username or self._local.endpoint_username or resolution.settings.username
