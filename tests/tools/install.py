@@ -30,11 +30,31 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "hatch": ("hatch==1.18.2",),
 }
 UV_TOOL = "uv-tool"  # `uv tool install keyring --with keyrings.azure-artifacts`, the README's install
+# The oldest Python the metadata claims: the core tests also run there (tests/test_python39.py).
+OLDEST = "py39"
+OLDEST_PYTHON = "python3.9"
+OLDEST_SPEC = ("pytest", "hypothesis", "trustme", "cryptography")
 
 
 def uv() -> str:
     found = Path(sys.executable).parent / "uv"
     return str(found) if found.exists() else (shutil.which("uv") or "uv")
+
+
+def find_oldest() -> str | None:
+    """A working python3.9: on PATH, or one pyenv installed without putting it on PATH."""
+    candidates = [shutil.which(OLDEST_PYTHON) or ""]
+    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/3.9*/bin/{OLDEST_PYTHON}"))
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == "(3, 9)":
+            return candidate
+    return None
 
 
 def stamp(spec: tuple[str, ...]) -> str:
@@ -92,6 +112,29 @@ def install(root: Path) -> None:
         )
         ready.write_text(stamp(("keyring",)))
         print(f"installed `uv tool` keyring in {bins}")
+    oldest = find_oldest()
+    target = root / OLDEST
+    ready = target / ".ready"
+    if oldest is None:
+        print(f"{OLDEST_PYTHON} not found: tests/test_python39.py will fail until it is installed")
+    elif not (ready.exists() and ready.read_text() == stamp((oldest, *OLDEST_SPEC))):
+        run([uv(), "venv", "-q", "--clear", "--python", oldest, str(target)], env)
+        run(
+            [
+                uv(),
+                "pip",
+                "install",
+                "-q",
+                "--python",
+                str(target / "bin" / "python"),
+                *OLDEST_SPEC,
+                "-e",
+                str(REPO),
+            ],
+            env,
+        )
+        ready.write_text(stamp((oldest, *OLDEST_SPEC)))
+        print(f"installed {OLDEST_PYTHON} with the package in {target}")
 
 
 def main() -> int:
