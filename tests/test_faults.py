@@ -351,3 +351,50 @@ def test_damaged_cache_files_are_ignored_and_rebuilt(fake: FakeAzure, tmp_path: 
         st = path.stat()
         assert st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) == 0o600, path
     assert valid(fake, lookup(fake, env))
+
+
+# -- what wins, what is cached under which key ----------------------------------------------
+
+
+def test_a_static_pat_set_later_wins_over_a_cached_session_token(fake: FakeAzure, tmp_path: Path) -> None:
+    env = make_env(fake, tmp_path)
+    assert valid(fake, lookup(fake, env))
+    env["AZURE_DEVOPS_EXT_PAT"] = "a-static-pat-from-the-environment"
+    assert lookup(fake, env) == ("VssSessionToken", "a-static-pat-from-the-environment")
+
+
+def test_upload_url_gets_a_write_session_token_even_with_read_scopes_configured(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    env = make_env(fake, tmp_path, "scopes = vso.packaging\n")
+    read = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
+    upload = service.lookup(fake.upload_url("contoso", "main"), None, environ=env)
+    assert read is not None and upload is not None and read[1] != upload[1]
+    assert fake.lookup(read[1]).scopes == ("vso.packaging",)  # type: ignore[union-attr]
+    assert fake.lookup(upload[1]).scopes == ("vso.packaging_write",)  # type: ignore[union-attr]
+
+
+def test_another_service_principal_never_gets_the_first_ones_cached_secret(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
+    other_id = "0f0f0f0f-0000-4000-8000-00000000f002"
+    fake.add_app(other_id, secret="the-other-app-secret")
+    first = lookup(fake, make_env(fake, tmp_path))
+    second = lookup(
+        fake, make_env(fake, tmp_path, AZURE_CLIENT_ID=other_id, AZURE_CLIENT_SECRET="the-other-app-secret")
+    )
+    assert valid(fake, first) and valid(fake, second)
+    assert first != second
+    assert fake.lookup(second[1]).client_id != fake.lookup(first[1]).client_id  # type: ignore[index, union-attr]
+
+
+def test_an_unwritable_state_directory_costs_the_cache_not_the_secret(
+    fake: FakeAzure, tmp_path: Path, said: Lines
+) -> None:
+    env = make_env(fake, tmp_path)
+    (tmp_path / "state").write_text("a file where the state directory should be")  # even root cannot write
+    first = lookup(fake, env)
+    assert valid(fake, first)
+    assert any("could not cache the secret" in line for line in said.lines)
+    second = lookup(fake, env)
+    assert valid(fake, second) and fake.count("session_token", status=200) == 2

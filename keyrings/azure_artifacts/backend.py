@@ -59,5 +59,8 @@ def _lookup(service: str, username: Optional[str]) -> Optional[tuple[str, str]]:
 
 
 def _one_line(exc: BaseException) -> str:
+    """First line of the message, with anything token-shaped masked (unexpected errors included)."""
+    from .http import redact
+
     text = str(exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__
+    return redact(text.splitlines()[0]) if text else exc.__class__.__name__

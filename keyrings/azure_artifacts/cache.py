@@ -288,10 +288,20 @@ class SecretCache:
 
 @contextlib.contextmanager
 def file_lock(path: Path, timeout: float, poll: float = 0.05) -> Iterator[None]:
-    """Hold an OS advisory lock on `path`, waiting at most `timeout` seconds (raises LockTimeout)."""
-    ensure_dir(path.parent)
-    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
+    """Hold an OS advisory lock on `path`, waiting at most `timeout` seconds (raises LockTimeout).
+
+    Where the lock file cannot be created at all (read-only or full disk, a file where the
+    directory should be), the caller runs unlocked: the state cannot be written either, so
+    there is nothing to protect, and the lookup still gets its secret.
+    """
     log = get_logger()
+    try:
+        ensure_dir(path.parent)
+        fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        log.warning("cannot lock %s (%s): going on without the lock", path.parent, exc.__class__.__name__)
+        yield
+        return
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -9,7 +9,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -30,6 +30,17 @@ if TYPE_CHECKING:
 PASS_THROUGH = ("static", "azure_pipelines")  # their secret is returned as is, never exchanged
 CI_VARIABLES = ("CI", "TF_BUILD", "GITHUB_ACTIONS")
 LOCK_TIMEOUT = 60.0
+# Expiry claims beyond these are not believed: a cached secret is dropped by then at the latest.
+MAX_BEARER_LIFETIME = 24 * 3600
+MAX_SECRET_LIFETIME = 366 * 86400
+IDENTITY_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
+
+
+def request_scopes(scopes: Sequence[str], upload: bool) -> tuple[str, ...]:
+    """Scopes asked of the token service: an upload URL always gets a write scope (see pats)."""
+    from .pats import pat_scopes
+
+    return pat_scopes(scopes, upload)
 
 
 def is_interactive(setting: str, environ: Mapping[str, str], stderr_isatty: Optional[bool] = None) -> bool:
@@ -99,8 +110,14 @@ class TokenProvider:
 
     # -- the lookup -------------------------------------------------------------------
     def secret(self, resolution: Resolution) -> Optional[str]:
+        # A static PAT or an Azure Pipelines credential set now wins over anything cached earlier;
+        # checking them costs no request.
+        attempts: list[tuple[str, str]] = []
+        passed, others = self.pass_through(resolution, attempts)
+        if passed is not None:
+            return passed
         if resolution.settings.auth == "pat":
-            return self.pat_secret(resolution)
+            return self.pat_secret(resolution, others, attempts)
         log = get_logger()
         cache = self.secret_cache()
         key = self.cache_key(resolution)
@@ -108,17 +125,16 @@ class TokenProvider:
         if hit is not None:
             log.debug("using cached %s secret %s", hit.kind, fingerprint(hit.secret))
             return hit.secret
-        attempts: list[tuple[str, str]] = []
-        passed, others = self.pass_through(resolution, attempts)
-        if passed is not None:
-            return passed
         with cache.lock(key, timeout=LOCK_TIMEOUT):
             hit = cache.get(key)  # another process may have done the work while we waited
             if hit is not None:
                 return hit.secret
             entra, tenant, vssps_url = self.sign_in(resolution, others, attempts)
             entry = self.exchange(resolution, entra, vssps_url, tenant)
-            cache.put(key, entry)
+            try:
+                cache.put(key, entry)
+            except OSError as exc:  # a full or read-only disk costs the cache, not the secret
+                log.warning("could not cache the secret for '%s': %s", resolution.ref.org, _one_line(exc))
             return entry.secret
 
     def pass_through(
@@ -176,14 +192,14 @@ class TokenProvider:
         from .cache import CachedSecret
 
         settings, ref = resolution.settings, resolution.ref
-        scopes = tuple(settings.scopes)
+        scopes = request_scopes(settings.scopes, ref.upload)
         meta = {"tenant": tenant or "", "vssps_url": vssps_url}
         if settings.auth == "bearer":
             return CachedSecret(
                 "bearer",
                 entra.token,
                 settings.username,
-                int(entra.expires_on),
+                min(int(entra.expires_on), int(self.now()) + MAX_BEARER_LIFETIME),
                 ref.org,
                 ref.project,
                 ref.feed,
@@ -199,8 +215,9 @@ class TokenProvider:
             )
             if issued.authorization_id:
                 meta["authorization_id"] = issued.authorization_id
+            expires_at = min(issued.expires_at, int(self.now()) + MAX_SECRET_LIFETIME)
             return CachedSecret(
-                "session", issued.token, settings.username, issued.expires_at, ref.org, ref.project, ref.feed,
+                "session", issued.token, settings.username, expires_at, ref.org, ref.project, ref.feed,
                 issued.scopes or scopes, meta,
             )  # fmt: skip
         if settings.auth == "pat":
@@ -208,7 +225,9 @@ class TokenProvider:
         raise AuthenticationFailed(f"auth = {settings.auth} is not supported yet")
 
     # -- PATs (SPEC §4 step 4): stored in the OS keyring, reused, rotated, revoked --------
-    def pat_secret(self, resolution: Resolution) -> Optional[str]:
+    def pat_secret(
+        self, resolution: Resolution, others: list[str], attempts: list[tuple[str, str]]
+    ) -> Optional[str]:
         """The stored PAT while it outlives `pat_renew_before`; else a new one, made under the key's lock
         so that concurrent processes create one PAT between them."""
         from .pats import Action
@@ -223,10 +242,6 @@ class TokenProvider:
                 return stored.secret
             log.warning("the stored PAT for '%s' was refused (revoked?): creating a new one", ref.org)
             self.pat_store().delete(key)
-        attempts: list[tuple[str, str]] = []
-        passed, others = self.pass_through(resolution, attempts)
-        if passed is not None:
-            return passed
         with self.secret_cache().lock(key, timeout=LOCK_TIMEOUT):
             stored, action = self.pat_state(resolution, key)  # another process may have made one
             if stored is not None and action is Action.REUSE:
@@ -421,7 +436,10 @@ class TokenProvider:
                 get_logger().debug("discovery failed (%s): signing in without a tenant", _one_line(exc))
                 challenge = Challenge(None, None, None)
             else:
-                cache.put(org_key(ref), challenge)
+                try:
+                    cache.put(org_key(ref), challenge)
+                except OSError as exc:
+                    get_logger().debug("discovery not cached: %s", exc.__class__.__name__)
         else:
             get_logger().debug("discovery: cached for %s (tenant %s)", org_key(ref), challenge.tenant)
         authority_host = settings.authority_host
@@ -477,11 +495,14 @@ class TokenProvider:
             kind=settings.auth,
             host=ref.netloc.lower(),
             org=ref.org.lower(),
-            scopes=sorted(settings.scopes) if settings.auth != "bearer" else [],
+            scopes=sorted(request_scopes(settings.scopes, ref.upload)) if settings.auth != "bearer" else [],
             tenant=settings.tenant,
             authority_host=settings.authority_host,
             credential=list(settings.credential),
             client_id=settings.client_id,
+            # The service principal or managed identity the environment names: another one
+            # configured in the same account must not be handed this one's secret.
+            identity=[self.environ.get(name) for name in IDENTITY_VARIABLES],
             vssps_url=settings.vssps_url if settings.sources["vssps_url"] != "default" else None,
         )
 
