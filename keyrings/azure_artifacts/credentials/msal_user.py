@@ -91,6 +91,11 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
         "token_cache": cache,
         "timeout": options.timeout,
     }
+    if options.state_dir is not None:
+        from ._msal_http import MetadataCachingClient
+
+        # msal ignores `timeout` when given a client: ours applies options.timeout itself.
+        kwargs["http_client"] = MetadataCachingClient(Path(options.state_dir), options.timeout)
     if broker:
         kwargs["enable_broker_on_windows"] = True
         kwargs["enable_broker_on_mac"] = True
