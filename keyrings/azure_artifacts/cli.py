@@ -323,10 +323,13 @@ def logout(url: Optional[str], environ: dict[str, str], *, revoke: bool) -> int:
 
 
 def _logout_all(tokens: Any, environ: dict[str, str], *, revoke: bool) -> int:
-    """Every secret-cache entry goes; each stored PAT through its feed's settings (to revoke it)."""
+    """Every secret-cache entry and the sign-in cache go; each stored PAT through its feed's
+    settings (to revoke it). Tenant discovery is kept: it is no credential."""
+    from .credentials.msal_user import forget_sign_ins
     from .errors import AzureArtifactsError
 
     tokens.secret_cache().clear()
+    forget_sign_ins(tokens.state_dir())
     store = tokens.pat_store()
     failed = 0
     for service_url in sorted({pat.service for _key, pat in store.entries()}):
@@ -344,7 +347,7 @@ def _logout_all(tokens: Any, environ: dict[str, str], *, revoke: bool) -> int:
     if failed:
         print(f"{failed} feed(s) kept their PATs: they could not be revoked")
         return EXIT_FAILURE
-    print("forgot every cached credential" + (" and revoked our PATs" if revoke else ""))
+    print("forgot every cached credential and sign-in" + (" and revoked our PATs" if revoke else ""))
     return EXIT_OK
 
 

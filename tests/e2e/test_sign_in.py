@@ -110,3 +110,20 @@ def test_bearer_org_and_device_code_session_org_in_one_pip_run(
     assert second_fake.count("download", status=200, auth_kind="session") == 1
     assert second_fake.count("devicecode") == 1
     assert first.count("session_token") == 0
+
+
+def test_logout_all_forgets_the_sign_in_too(sandbox: Sandbox) -> None:
+    fake = sandbox.fake
+    fake.device_code_interval = 0
+    fake.device_user(approve_after_polls=1)
+    sandbox.write_config(interactive="always")
+    assert sandbox.keyring_get().returncode == 0
+    done = sandbox.run([sys.executable, "-m", "keyrings.azure_artifacts", "logout", "--all"])
+    assert done.returncode == 0, done.stderr
+    assert "sign-in" in done.stdout
+    assert not (state_dir(sandbox) / "msal_token_cache.bin").exists()
+    sandbox.write_config(interactive="never")
+    fake.clear_log()
+    after = sandbox.keyring_get()
+    assert after.returncode != 0 and after.stdout == ""
+    assert "contoso" in after.stderr and fake.count("token") == 0

@@ -57,6 +57,22 @@ def _persistence(path: Path, environ: Mapping[str, str]) -> Any:
     return FilePersistence(str(path))
 
 
+def forget_sign_ins(state_dir: Path) -> None:
+    """`logout --all`: drop the persisted MSAL cache (refresh tokens, accounts) of `state_dir`."""
+    from ._msal_http import FILE_NAME as METADATA_FILE
+
+    path = Path(state_dir) / CACHE_FILE_NAME
+    with _lock:
+        _caches.pop(path, None)
+        for key in [k for k in _apps if k[2] == path]:
+            del _apps[key]
+    for name in (CACHE_FILE_NAME, CACHE_FILE_NAME + ".lockfile", METADATA_FILE):
+        try:
+            (Path(state_dir) / name).unlink()
+        except FileNotFoundError:
+            pass
+
+
 def token_cache(options: FlowOptions) -> Any:
     """The persisted token cache for `options.state_dir` (one per directory and process)."""
     path = cache_path(options)
