@@ -67,10 +67,7 @@ def forget_sign_ins(state_dir: Path) -> None:
         for key in [k for k in _apps if k[2] == path]:
             del _apps[key]
     for name in (CACHE_FILE_NAME, CACHE_FILE_NAME + ".lockfile", METADATA_FILE):
-        try:
-            (Path(state_dir) / name).unlink()
-        except FileNotFoundError:
-            pass
+        (Path(state_dir) / name).unlink(missing_ok=True)
 
 
 def token_cache(options: FlowOptions) -> Any:
