@@ -231,3 +231,9 @@ def test_managed_identity_refuses_when_process_env_differs(monkeypatch: pytest.M
     with pytest.raises(CredentialUnavailable, match="differ from the process environment"):
         flow.get_token("s")
     assert os.environ.get("IDENTITY_ENDPOINT") is None
+
+
+@pytest.mark.parametrize("name", ["azure_cli", "azure_developer_cli", "azure_powershell"])
+def test_a_cli_flow_without_its_executable_passes_without_running_anything(name: str) -> None:
+    with pytest.raises(CredentialUnavailable, match="is not on PATH"):
+        chain.build_flow(name, opts({"PATH": ""})).get_token("499b84ac-1321-427f-aa17-267ca6975798/.default")

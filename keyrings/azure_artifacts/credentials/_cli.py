@@ -6,9 +6,8 @@ import shutil
 import sys
 from typing import Any
 
-from ..errors import CredentialUnavailable
 from ._identity import process_timeout, request_token
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 
 def find_executable(options: FlowOptions, *names: str) -> str | None:
@@ -25,7 +24,7 @@ def find_executable(options: FlowOptions, *names: str) -> str | None:
     return None
 
 
-class CliFlow:
+class CliFlow(Flow):
     """A developer CLI's signed-in account through its azure-identity credential: runs only when
     the executable is on PATH, passes the tenant only when one is known, bounded by `timeout`."""
 
@@ -33,19 +32,13 @@ class CliFlow:
     executables: tuple[str, ...] = ()
     credential = ""  # the azure.identity class name
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
-
     @classmethod
-    def unavailable_reason(cls, options: FlowOptions) -> str | None:
+    def unavailable(cls, options: FlowOptions) -> str | None:
         if find_executable(options, *cls.executables) is None:
             return f"`{cls.executables[0]}` is not on PATH"
         return None
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = self.unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         return request_token(self.name, self._build, scope)
 
     def _build(self) -> Any:

@@ -17,4 +17,4 @@ class AzureCliFlow(CliFlow):
     credential = "AzureCliCredential"
 
 
-unavailable_reason = AzureCliFlow.unavailable_reason
+unavailable_reason = AzureCliFlow.unavailable

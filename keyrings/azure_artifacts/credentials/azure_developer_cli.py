@@ -13,4 +13,4 @@ class AzureDeveloperCliFlow(CliFlow):
     credential = "AzureDeveloperCliCredential"
 
 
-unavailable_reason = AzureDeveloperCliFlow.unavailable_reason
+unavailable_reason = AzureDeveloperCliFlow.unavailable

@@ -15,4 +15,4 @@ class AzurePowerShellFlow(CliFlow):
     credential = "AzurePowerShellCredential"
 
 
-unavailable_reason = AzurePowerShellFlow.unavailable_reason
+unavailable_reason = AzurePowerShellFlow.unavailable

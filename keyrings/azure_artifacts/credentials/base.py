@@ -58,3 +58,28 @@ class TokenFlow(Protocol):
     name: str
 
     def get_token(self, scope: str) -> AccessToken: ...
+
+
+class Flow:
+    """The common shape: built from plain options; a flow that cannot run here says why
+    (`unavailable`, pure) and passes, before `fetch` does any work."""
+
+    name = ""
+
+    def __init__(self, options: FlowOptions) -> None:
+        self.options = options
+
+    @staticmethod
+    def unavailable(options: FlowOptions) -> str | None:
+        return None
+
+    def get_token(self, scope: str) -> AccessToken:
+        reason = self.unavailable(self.options)
+        if reason:
+            from ..errors import CredentialUnavailable
+
+            raise CredentialUnavailable(reason)
+        return self.fetch(scope)
+
+    def fetch(self, scope: str) -> AccessToken:
+        raise NotImplementedError

@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed
 from ._util import stdout_to_stderr
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 from .msal_user import application, token_from_result
 
 
@@ -30,18 +30,14 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class BrokerFlow:
+class BrokerFlow(Flow):
     """Silent through the broker first (it knows the OS account), then its interactive prompt."""
 
     name = "broker"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         app = application(self.options, broker=True)
         try:
             accounts = app.get_accounts(username=self.options.login_hint)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 import time
 
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed
 from ._util import one_line
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 from .msal_user import application, token_from_result
 
 
@@ -16,18 +16,14 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None if options.interactive else "not interactive"
 
 
-class DeviceCodeFlow:
+class DeviceCodeFlow(Flow):
     """Waits for the person at most until the code expires or `interactive_timeout`, whichever is first."""
 
     name = "device_code"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         app = application(self.options)
         try:
             flow = app.initiate_device_flow(scopes=[scope])

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import CredentialUnavailable
 from ._identity import http_kwargs, request_token
 from ._util import env_value
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 
 def unavailable_reason(options: FlowOptions) -> str | None:
@@ -26,18 +25,14 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class EnvironmentFlow:
+class EnvironmentFlow(Flow):
     """Client secret or certificate from the environment; the org's tenant wins over AZURE_TENANT_ID."""
 
     name = "environment"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         return request_token(self.name, self._build, scope)
 
     def _build(self) -> Any:

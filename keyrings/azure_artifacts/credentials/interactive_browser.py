@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed
 from ._util import stdout_to_stderr
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 from .msal_user import application, token_from_result
 
 
@@ -31,18 +31,14 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class InteractiveBrowserFlow:
+class InteractiveBrowserFlow(Flow):
     """`acquire_token_interactive` with a bounded wait for the redirect."""
 
     name = "interactive_browser"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         app = application(self.options)
         try:
             with stdout_to_stderr():

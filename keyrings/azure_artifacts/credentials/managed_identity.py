@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import CredentialUnavailable
 from ._identity import RETRY_TOTAL, request_token
 from ._util import env_value
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 ENDPOINT_VARIABLES = (
     "IDENTITY_ENDPOINT",
@@ -59,18 +59,14 @@ def _process_env_matches(environ: Mapping[str, str]) -> bool:
     return wanted == actual and endpoint_kind(os.environ) is not None
 
 
-class ManagedIdentityFlow:
+class ManagedIdentityFlow(Flow):
     """System-assigned identity, or the user-assigned one named by `options.client_id`."""
 
     name = "managed_identity"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         if not _process_env_matches(self.options.environ):
             raise CredentialUnavailable(
                 "managed identity endpoint variables differ from the process environment"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._log import get_logger
 from ..errors import AuthenticationFailed, CredentialUnavailable
 from ._util import one_line
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 from .msal_user import (
     EXPIRED_ERRORS,
     application,
@@ -27,18 +27,14 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class SharedCacheFlow:
+class SharedCacheFlow(Flow):
     """Picks the cached account by tenant and login hint; an expired sign-in passes to the next flow."""
 
     name = "shared_cache"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         options = self.options
         authority = authority_url(options)
         home_id = pick_account(cached_account_entries(options), authority, options.tenant, options.login_hint)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError
 from ._identity import http_kwargs, request_token
 from ._util import env_value, one_line
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 TOKEN_FILE = "AZURE_FEDERATED_TOKEN_FILE"
 GITHUB_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
@@ -67,18 +67,14 @@ def github_token(http: Any, url: str, request_token: str) -> str:
     return value
 
 
-class WorkloadIdentityFlow:
+class WorkloadIdentityFlow(Flow):
     """The configured client id and tenant win over AZURE_CLIENT_ID / AZURE_TENANT_ID."""
 
     name = "workload_identity"
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
-    def get_token(self, scope: str) -> AccessToken:
-        reason = unavailable_reason(self.options)
-        if reason:
-            raise CredentialUnavailable(reason)
+    def fetch(self, scope: str) -> AccessToken:
         if source(self.options) == "file":
             return request_token(self.name, self._from_file, scope)
         assertion = self._github_assertion()  # fetched first: its failures read better than msal's
