@@ -67,74 +67,48 @@ def run(args: list[str], env: dict[str, str]) -> None:
         sys.exit(f"failed: {' '.join(args)}\n{done.stdout}\n{done.stderr}")
 
 
+def venv(target: Path, python: str, spec: tuple[str, ...], env: dict[str, str]) -> bool:
+    """A virtual environment with `spec` and this checkout (editable); False when already there."""
+    ready = target / ".ready"
+    if ready.exists() and ready.read_text() == stamp((python, *spec)):
+        return False
+    run([uv(), "venv", "-q", "--clear", "--python", python, str(target)], env)
+    run(
+        [uv(), "pip", "install", "-q", "--python", str(target / "bin" / "python"), *spec, "-e", str(REPO)],
+        env,
+    )
+    ready.write_text(stamp((python, *spec)))
+    return True
+
+
 def install(root: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHON_KEYRING_BACKEND", "VIRTUAL_ENV")}
     env.update(UV_CACHE_DIR=str(root / "uv-cache"), UV_PYTHON_DOWNLOADS="never")
     for tool, spec in TOOLS.items():
-        target = root / tool
-        ready = target / ".ready"
-        if ready.exists() and ready.read_text() == stamp(spec):
-            continue
-        run([uv(), "venv", "-q", "--clear", "--python", sys.executable, str(target)], env)
-        run(
-            [
-                uv(),
-                "pip",
-                "install",
-                "-q",
-                "--python",
-                str(target / "bin" / "python"),
-                *spec,
-                "-e",
-                str(REPO),
-            ],
-            env,
-        )
-        ready.write_text(stamp(spec))
-        print(f"installed {tool} in {target}")
+        if venv(root / tool, sys.executable, spec, env):
+            print(f"installed {tool} in {root / tool}")
     tools, bins = root / UV_TOOL / "tools", root / UV_TOOL / "bin"
     ready = root / UV_TOOL / ".ready"
     if not (ready.exists() and ready.read_text() == stamp(("keyring",))):
         tool_env = {**env, "UV_TOOL_DIR": str(tools), "UV_TOOL_BIN_DIR": str(bins)}
-        run(
-            [
-                uv(),
-                "tool",
-                "install",
-                "--force",
-                "--python",
-                sys.executable,
-                "keyring",
-                "--with-editable",
-                str(REPO),
-            ],
-            tool_env,
-        )
+        command = [
+            "tool",
+            "install",
+            "--force",
+            "--python",
+            sys.executable,
+            "keyring",
+            "--with-editable",
+            str(REPO),
+        ]
+        run([uv(), *command], tool_env)
         ready.write_text(stamp(("keyring",)))
         print(f"installed `uv tool` keyring in {bins}")
     oldest = find_oldest()
-    target = root / OLDEST
-    ready = target / ".ready"
     if oldest is None:
         print(f"{OLDEST_PYTHON} not found: tests/test_python39.py will fail until it is installed")
-    elif not (ready.exists() and ready.read_text() == stamp((oldest, *OLDEST_SPEC))):
-        run([uv(), "venv", "-q", "--clear", "--python", oldest, str(target)], env)
-        run(
-            [
-                uv(),
-                "pip",
-                "install",
-                "-q",
-                "--python",
-                str(target / "bin" / "python"),
-                *OLDEST_SPEC,
-                "-e",
-                str(REPO),
-            ],
-            env,
-        )
-        ready.write_text(stamp((oldest, *OLDEST_SPEC)))
-        print(f"installed {OLDEST_PYTHON} with the package in {target}")
+    elif venv(root / OLDEST, oldest, OLDEST_SPEC, env):
+        print(f"installed {OLDEST_PYTHON} with the package in {root / OLDEST}")
 
 
 def main() -> int:

@@ -367,6 +367,16 @@ def _authorize_feed(fake: FakeAzure, req: Request, org: Org, needed: frozenset[s
     return None
 
 
+def _authorized_feed(fake: FakeAzure, req: Request, needed: frozenset[str]) -> Union[Feed, Response]:
+    """The feed a request names, if its credential may do what `needed` says; else the refusal."""
+    found = _feed_for(fake, req)
+    if isinstance(found, Response):
+        return found
+    org, feed = found
+    denied = _authorize_feed(fake, req, org, needed)
+    return feed if denied is None else denied
+
+
 def _download_url(fake: FakeAzure, feed: Feed, package: Package) -> str:
     project = f"{feed.project_id}/" if feed.project_id else ""
     return (
@@ -377,13 +387,10 @@ def _download_url(fake: FakeAzure, feed: Feed, package: Package) -> str:
 
 def simple(fake: FakeAzure, req: Request) -> Response:
     """PEP 503 index (all projects, or one project's files)."""
-    found = _feed_for(fake, req)
+    found = _authorized_feed(fake, req, READ_SCOPES)
     if isinstance(found, Response):
         return found
-    org, feed = found
-    denied = _authorize_feed(fake, req, org, READ_SCOPES)
-    if denied is not None:
-        return denied
+    feed = found
     name = req.params.get("name")
     with fake.lock:
         files = list(feed.files)
@@ -408,13 +415,10 @@ def simple(fake: FakeAzure, req: Request) -> Response:
 
 def download(fake: FakeAzure, req: Request) -> Response:
     """A file of the feed; HEAD answers the same headers without the body."""
-    found = _feed_for(fake, req)
+    found = _authorized_feed(fake, req, READ_SCOPES)
     if isinstance(found, Response):
         return found
-    org, feed = found
-    denied = _authorize_feed(fake, req, org, READ_SCOPES)
-    if denied is not None:
-        return denied
+    feed = found
     with fake.lock:
         match = next((p for p in feed.files if p.filename == req.params["filename"]), None)
     if match is None:
@@ -425,13 +429,10 @@ def download(fake: FakeAzure, req: Request) -> Response:
 
 def upload(fake: FakeAzure, req: Request) -> Response:
     """twine / ``uv publish`` multipart upload; the file then shows in the index."""
-    found = _feed_for(fake, req)
+    found = _authorized_feed(fake, req, WRITE_SCOPES)
     if isinstance(found, Response):
         return found
-    org, feed = found
-    denied = _authorize_feed(fake, req, org, WRITE_SCOPES)
-    if denied is not None:
-        return denied
+    feed = found
     fields, files = parse_multipart(req.header("content-type") or "", req.body)
     if fields.get(":action") != "file_upload":
         return html_response(400, "<html><body>Bad request: :action must be file_upload.</body></html>")
