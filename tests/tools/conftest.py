@@ -19,7 +19,7 @@ from e2e.conftest import Sandbox, clean_env, keyring_config_path
 
 from keyrings.azure_artifacts.testing import FakeAzure
 
-from .install import DEFAULT_DIR, TOOLS, UV_TOOL
+from .install import DEFAULT_DIR, PIPX, TOOLS, UV_TOOL
 
 ENV_DIR = "AAK_TOOLS_DIR"  # where tests/tools/install.py put the tools (default: <repo>/.tools)
 
@@ -43,6 +43,10 @@ class ToolVenvs:
     def uv_tool_keyring(self) -> Path:
         """`uv tool install keyring --with keyrings.azure-artifacts`, the README's system-wide install."""
         return self._ready(UV_TOOL) / "bin"
+
+    def pipx_keyring(self) -> Path:
+        """`pipx install keyring && pipx inject keyring keyrings.azure-artifacts`."""
+        return self._ready(PIPX) / "bin"
 
 
 @pytest.fixture(scope="session")

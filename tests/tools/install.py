@@ -30,6 +30,8 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "hatch": ("hatch==1.18.2",),
 }
 UV_TOOL = "uv-tool"  # `uv tool install keyring --with keyrings.azure-artifacts`, the README's install
+PIPX = "pipx"  # `pipx install keyring && pipx inject keyring keyrings.azure-artifacts`, the alternative
+PIPX_SPEC = ("pipx==1.18.4",)
 # The oldest Python the metadata claims: the core tests also run there (tests/test_python39.py).
 OLDEST = "py39"
 OLDEST_PYTHON = "python3.9"
@@ -104,6 +106,17 @@ def install(root: Path) -> None:
         run([uv(), *command], tool_env)
         ready.write_text(stamp(("keyring",)))
         print(f"installed `uv tool` keyring in {bins}")
+    pipx_root = root / PIPX
+    ready = pipx_root / ".ready"
+    if not (ready.exists() and ready.read_text() == stamp(PIPX_SPEC)):
+        venv(pipx_root / "venv", sys.executable, PIPX_SPEC, env)
+        pipx_env = {**env, "PIPX_HOME": str(pipx_root / "home"), "PIPX_BIN_DIR": str(pipx_root / "bin")}
+        pipx_env["PIPX_DEFAULT_PYTHON"] = sys.executable
+        pipx = str(pipx_root / "venv" / "bin" / "pipx")
+        run([pipx, "install", "--force", "keyring"], pipx_env)
+        run([pipx, "inject", "--force", "--editable", "keyring", str(REPO)], pipx_env)
+        ready.write_text(stamp(PIPX_SPEC))
+        print(f"installed pipx keyring in {pipx_root / 'bin'}")
     oldest = find_oldest()
     if oldest is None:
         print(f"{OLDEST_PYTHON} not found: tests/test_python39.py will fail until it is installed")

@@ -60,7 +60,7 @@ def public_index(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-@pytest.mark.parametrize("how", ["pip.conf", "PIP_INDEX_URL", "--extra-index-url"])
+@pytest.mark.parametrize("how", ["pip.conf", "user pip.conf", "PIP_INDEX_URL", "--extra-index-url"])
 def test_pip_two_indexes(tool_box: Sandbox, public_index: tuple[str, list[str]], how: str) -> None:
     """Both packages install; the feed gets a session token, the public index never sees one."""
     box = tool_box
@@ -73,6 +73,13 @@ def test_pip_two_indexes(tool_box: Sandbox, public_index: tuple[str, list[str]],
             f"[global]\nindex-url = {public_url}\nextra-index-url = {box.index_url}\n", encoding="utf-8"
         )
         env["PIP_CONFIG_FILE"] = str(conf)
+    elif how == "user pip.conf":  # where pip finds it by itself: $XDG_CONFIG_HOME/pip/pip.conf
+        conf = Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        conf.write_text(
+            f"[global]\nindex-url = {public_url}\nextra-index-url = {box.index_url}\n", encoding="utf-8"
+        )
+        del env["PIP_CONFIG_FILE"]
     elif how == "PIP_INDEX_URL":
         env.update(PIP_INDEX_URL=box.index_url, PIP_EXTRA_INDEX_URL=public_url)
     else:

@@ -53,11 +53,13 @@ url = "{index_url}"
     return project
 
 
-def test_uv_tool_install_gives_a_keyring_that_finds_the_backend(
-    tool_box: Sandbox, tool_venvs: ToolVenvs
+@pytest.mark.parametrize("installer", ["uv tool", "pipx"])
+def test_system_wide_keyring_finds_the_backend(
+    tool_box: Sandbox, tool_venvs: ToolVenvs, installer: str
 ) -> None:
-    """`keyring get` from the uv-tool install prints exactly the session token and nothing else."""
-    keyring = tool_venvs.uv_tool_keyring() / "keyring"
+    """`keyring get` from a uv-tool or pipx install prints exactly the session token and nothing else."""
+    bins = tool_venvs.uv_tool_keyring() if installer == "uv tool" else tool_venvs.pipx_keyring()
+    keyring = bins / "keyring"
     box = tool_box
 
     backends = box.run([str(keyring), "--list-backends"], timeout=60)
