@@ -93,8 +93,15 @@ def explain(url: str, environ: dict[str, str], *, as_json: bool) -> int:
     report = explain_report(url, environ)
     if as_json:
         print(json.dumps(report, indent=2))
-    else:
-        print(_human(report))
+        return EXIT_FAILURE if report["config"]["errors"] else EXIT_OK
+    text = _human(report)
+    if report["ours"] and not report["config"]["errors"]:
+        from . import service
+
+        resolution = service.resolve(url, environ)
+        if resolution is not None:
+            text += "\nTenant    " + service.describe_discovery(resolution, environ)
+    print(text)
     return EXIT_FAILURE if report["config"]["errors"] else EXIT_OK
 
 

@@ -547,6 +547,18 @@ class TokenProvider:
         return ChainFailed(ref.org, attempts, fix_hint(ref.service))
 
     # -- explain --------------------------------------------------------------------------
+    def describe_discovery(self, resolution: Resolution) -> str:
+        """For `explain`: where the tenant comes from, without any request."""
+        settings = resolution.settings
+        if settings.tenant:
+            return f"tenant pinned by [{settings.sources['tenant']}]: no discovery request"
+        from .discovery import DiscoveryCache
+
+        found = DiscoveryCache(self.state_dir()).get(org_key(resolution.ref))
+        if found is None:
+            return "not discovered yet: the first lookup asks the feed once (its anonymous 401)"
+        return f"tenant {found.tenant or '-'}, token service {found.vssps_url or '-'} (from the feed's 401, cached)"
+
     def describe_cache(self, resolution: Resolution) -> dict[str, Any]:
         """Kind and expiry of what a lookup would reuse (a stored PAT for `auth = pat`)."""
         if resolution.settings.auth == "pat":

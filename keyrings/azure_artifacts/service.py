@@ -154,6 +154,13 @@ def describe_chain(resolution: Resolution, environ: Mapping[str, str]) -> list[s
     return tokens.chain_names(settings, options)
 
 
+def describe_discovery(resolution: Resolution, environ: Mapping[str, str]) -> str:
+    """Where the tenant and token service come from for `explain` (no request is made)."""
+    from .provider import TokenProvider
+
+    return TokenProvider(environ).describe_discovery(resolution)
+
+
 def describe_cache(resolution: Resolution, environ: Mapping[str, str]) -> dict[str, Optional[str]]:
     """Kind and expiry of what is cached for these settings (never the secret)."""
     from .provider import TokenProvider

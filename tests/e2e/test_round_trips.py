@@ -6,6 +6,7 @@ Each `keyring get` is a new process, as uv and pip's subprocess provider run it.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -73,3 +74,22 @@ def test_signed_in_user_with_an_expiring_access_token_refreshes_once(sandbox: Sa
     # Pinned tenant + cached refresh token: one token request, one exchange.
     assert get(sandbox) == Counter({"token": 1, "session_token": 1})
     assert fake.count("token", grant_type="refresh_token") == 1
+
+
+def test_explain_says_where_the_tenant_comes_from(sp_sandbox: Sandbox) -> None:
+    def tenant_line() -> str:
+        done = sp_sandbox.run(
+            [sys.executable, "-m", "keyrings.azure_artifacts", "explain", sp_sandbox.index_url]
+        )
+        assert done.returncode == 0, done.stderr
+        return next(line for line in done.stdout.splitlines() if line.startswith("Tenant"))
+
+    assert "not discovered yet" in tenant_line()
+    assert sp_sandbox.keyring_get().returncode == 0
+    fake = sp_sandbox.fake
+    assert tenant_line() == (
+        f"Tenant    tenant {fake.default_tenant}, token service {fake.base_url}/contoso (from the feed's 401, cached)"
+    )
+    sp_sandbox.write_config(tenant=fake.default_tenant)
+    assert f'pinned by [artifacts host="{fake.host}"]' in tenant_line()
+    assert fake.count("simple") == 1  # explain itself never asks the feed
