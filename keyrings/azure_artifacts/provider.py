@@ -62,7 +62,8 @@ def org_key(ref: FeedRef) -> str:
 
 
 class TokenProvider:
-    """SPEC §4 steps 2-5 for `bearer` and `session` (PATs join in their own issue)."""
+    """SPEC §4 steps 2-5: pass-through credentials, then the cached secret or a new one (bearer,
+    session token or PAT) obtained through the chain under an inter-process lock."""
 
     def __init__(
         self,
