@@ -237,3 +237,33 @@ def test_managed_identity_refuses_when_process_env_differs(monkeypatch: pytest.M
 def test_a_cli_flow_without_its_executable_passes_without_running_anything(name: str) -> None:
     with pytest.raises(CredentialUnavailable, match="is not on PATH"):
         chain.build_flow(name, opts({"PATH": ""})).get_token("499b84ac-1321-427f-aa17-267ca6975798/.default")
+
+
+@pytest.mark.parametrize(
+    ("credential", "allowed"),
+    [
+        ("auto", False),
+        ("azure_cli, shared_cache", False),
+        ("managed_identity", True),
+        ("azure_cli, managed_identity", True),
+    ],
+)
+def test_imds_only_when_the_config_names_managed_identity(
+    tmp_path: Path, credential: str, allowed: bool
+) -> None:
+    """SPEC §4: `auto` never probes IMDS; an explicit `credential = managed_identity` (an Azure VM) may."""
+    from keyrings.azure_artifacts import service
+    from keyrings.azure_artifacts.provider import TokenProvider
+
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text(f"[artifacts]\ncredential = {credential}\n")
+    env = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config), "PATH": ""}
+    resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
+    assert resolution is not None and not resolution.errors
+    options = TokenProvider(env).flow_options(
+        resolution, tenant=None, authority_host="https://login.microsoftonline.com"
+    )
+    assert options.allow_imds is allowed
+    reason = chain.unavailable_reason("managed_identity", options)
+    assert (reason is None) is allowed
+    assert "managed_identity" not in chain.auto_chain(options)

@@ -55,7 +55,8 @@ def quiet_libraries() -> None:
     for name in ("azure", "msal", "msal_extensions", "urllib3"):
         library = logging.getLogger(name)
         if library.level == logging.NOTSET:
-            library.setLevel(logging.WARNING)
+            # Their warnings restate a failure our one line already reports, with less context.
+            library.setLevel(logging.ERROR)
 
 
 def fingerprint(secret: str | None) -> str:

@@ -484,6 +484,7 @@ class TokenProvider:
             token_env=settings.token_env,
             token_file=settings.token_file,
             service_url=resolution.ref.service,
+            allow_imds="managed_identity" in settings.credential,
         )
 
     def cache_key(self, resolution: Resolution) -> str:
@@ -551,6 +552,12 @@ class TokenProvider:
     def describe_discovery(self, resolution: Resolution) -> str:
         """For `explain`: where the tenant comes from, without any request."""
         settings = resolution.settings
+        options = self.flow_options(
+            resolution, tenant=settings.tenant, authority_host=settings.authority_host
+        )
+        names = self.chain_names(settings, options)
+        if names and all(name in PASS_THROUGH for name in names):
+            return "not needed: a static or Azure Pipelines credential is handed over as it is"
         if settings.tenant:
             return f"tenant pinned by [{settings.sources['tenant']}]: no discovery request"
         from .discovery import DiscoveryCache

@@ -50,6 +50,9 @@ class FlowOptions:
     service_url: str = ""  # the feed URL being served (azure_pipelines matches endpoints on it)
     login_hint: str | None = None  # user sign-in: which cached account / which user to suggest
     interactive_timeout: float = 300.0  # longest wait for a person (device code, browser, broker)
+    # Managed identity may ask IMDS (169.254.169.254) only when the config names it explicitly:
+    # `auto` never probes (SPEC §4), but `credential = managed_identity` on an Azure VM must.
+    allow_imds: bool = False
 
 
 class TokenFlow(Protocol):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import replace
 from types import ModuleType
 from typing import Callable, Optional
 
@@ -90,6 +91,7 @@ def unavailable_reason(name: str, options: FlowOptions) -> str | None:
 
 def auto_chain(options: FlowOptions) -> list[str]:
     """SPEC §4 step 3: the flows `credential = auto` tries, in order, for these options."""
+    options = replace(options, allow_imds=False)  # `auto` never probes IMDS
     names: list[str] = []
     if _static_configured(options):
         names.append("static")

@@ -1,7 +1,9 @@
-"""`managed_identity`: App Service / Functions / Arc / Cloud Shell / AKS pod identity endpoints.
+"""`managed_identity`: App Service / Functions / Arc / Cloud Shell / AKS pod identity endpoints,
+and IMDS on an Azure VM when the configuration names this credential explicitly.
 
-Only runs when an endpoint variable says where the identity endpoint is: without one,
-azure-identity would probe IMDS at 169.254.169.254, which we never do. azure-identity and msal
+In the `auto` chain it only runs when an endpoint variable says where the identity endpoint
+is: without one azure-identity would probe IMDS at 169.254.169.254, which `auto` never does
+(`options.allow_imds` is set only for an explicit `credential = managed_identity`). azure-identity and msal
 read the endpoint from the process environment themselves, so the variables in
 `options.environ` must match `os.environ`; otherwise the flow refuses rather than let the
 library fall back to IMDS.
@@ -47,16 +49,16 @@ def endpoint_kind(environ: Mapping[str, str]) -> str | None:
 
 
 def unavailable_reason(options: FlowOptions) -> str | None:
-    """Why this flow cannot run, or None when a managed identity endpoint variable is set."""
-    if endpoint_kind(options.environ) is None:
+    """Why this flow cannot run, or None when an endpoint variable is set or IMDS is allowed."""
+    if endpoint_kind(options.environ) is None and not options.allow_imds:
         return "no managed identity endpoint variable is set (IMDS is not probed)"
     return None
 
 
-def _process_env_matches(environ: Mapping[str, str]) -> bool:
+def _process_env_matches(environ: Mapping[str, str], allow_imds: bool) -> bool:
     wanted = {name: env_value(environ, name) for name in ENDPOINT_VARIABLES}
     actual = {name: env_value(os.environ, name) for name in ENDPOINT_VARIABLES}
-    return wanted == actual and endpoint_kind(os.environ) is not None
+    return wanted == actual and (allow_imds or endpoint_kind(os.environ) is not None)
 
 
 class ManagedIdentityFlow(Flow):
@@ -67,7 +69,7 @@ class ManagedIdentityFlow(Flow):
     unavailable = staticmethod(unavailable_reason)
 
     def fetch(self, scope: str) -> AccessToken:
-        if not _process_env_matches(self.options.environ):
+        if not _process_env_matches(self.options.environ, self.options.allow_imds):
             raise CredentialUnavailable(
                 "managed identity endpoint variables differ from the process environment"
             )
