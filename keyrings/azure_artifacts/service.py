@@ -45,13 +45,15 @@ def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Option
     """Settings for one of our URLs (with any configuration problems), or None when not ours."""
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
-    if ref is None:
-        return None
+    return None if ref is None else _layer(ref, raw, environ)
+
+
+def _layer(ref: urls.FeedRef, raw: Optional[RawConfig], environ: Mapping[str, str]) -> Resolution:
+    """Validate the config (pydantic loads here) and layer its sections for `ref`."""
     from .config.resolve import resolve as layer
     from .config.resolve import validate
 
-    raw = raw or read_config(config_path(environ))
-    return layer(validate(raw), ref, environ)
+    return layer(validate(raw or read_config(config_path(environ))), ref, environ)
 
 
 def lookup(
@@ -59,18 +61,16 @@ def lookup(
 ) -> Optional[tuple[str, str]]:
     """(username, secret) for one of our URLs, or None."""
     environ = os.environ if environ is None else environ
-    ref, _ = recognise(service, environ)
+    ref, raw = recognise(service, environ)
     if ref is None:
         return None
     log = get_logger()
-    warm = _warm(service, environ)
+    print_ = _fingerprint(service, environ)
+    warm = _warm(print_, environ)
     if warm is not None:
         log.debug("%s: warm cache hit (%s, %s)", service, warm.kind, fingerprint(warm.secret))
         return username or warm.username, warm.secret
-    resolution = resolve(service, environ)
-    if resolution is None:
-        return None
-    ref = resolution.ref
+    resolution = _layer(ref, raw, environ)
     log.debug(
         "%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload
     )
@@ -90,22 +90,28 @@ def lookup(
     tokens = provider(environ)
     found = tokens.provide(resolution, username)
     if found is not None:
-        _remember(service, environ, tokens, resolution, found[1])
+        _remember(print_, environ, tokens, resolution, found[1])
     return found
 
 
-def _warm(service: str, environ: Mapping[str, str]) -> Optional[CachedSecret]:
+def _fingerprint(service: str, environ: Mapping[str, str]) -> str:
+    from . import fastpath
+
+    return fastpath.fingerprint(service, config_path(environ), environ)
+
+
+def _warm(print_: str, environ: Mapping[str, str]) -> Optional[CachedSecret]:
     from . import fastpath
     from .cache import state_dir
 
     try:
-        return fastpath.read(state_dir(environ), fastpath.fingerprint(service, config_path(environ), environ))
+        return fastpath.read(state_dir(environ), print_)
     except OSError:
         return None
 
 
 def _remember(
-    service: str, environ: Mapping[str, str], tokens: SecretProvider, resolution: Resolution, secret: str
+    print_: str, environ: Mapping[str, str], tokens: SecretProvider, resolution: Resolution, secret: str
 ) -> None:
     """Index the secret-cache entry this lookup used, so the next one takes the warm path."""
     from . import fastpath
@@ -117,7 +123,7 @@ def _remember(
     if entry is None or entry.secret != secret:
         return  # a pass-through secret (static, pipelines) or a PAT kept elsewhere
     try:
-        fastpath.write(state, fastpath.fingerprint(service, config_path(environ), environ), key)
+        fastpath.write(state, print_, key)
     except OSError as exc:
         get_logger().debug("warm index not written: %s", exc.__class__.__name__)
 
