@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Optional, Protocol
 
 from . import urls
 from ._log import fingerprint, get_logger, quiet_libraries
-from .cache import CachedSecret, read_json
 from .config.files import RawConfig, config_path, host_rules, read_config
 
 if TYPE_CHECKING:
+    from .cache import CachedSecret
     from .config.resolve import Resolution
 
 
@@ -115,7 +115,7 @@ def _remember(
 ) -> None:
     """Index the secret-cache entry this lookup used, so the next one takes the warm path."""
     from . import fastpath
-    from .cache import state_dir
+    from .cache import CachedSecret, read_json, state_dir
 
     key = tokens.cache_key(resolution)
     state = state_dir(environ)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -40,6 +39,8 @@ def is_ours(section_name: str) -> bool:
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib  # only for error messages
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
