@@ -343,24 +343,9 @@ class TokenProvider:
         return stored, action
 
     def pat_key(self, resolution: Resolution) -> str:
-        """One PAT per org + feed + scopes (and the identity settings that would make it another user's)."""
-        from .cache import cache_key
-        from .pats import pat_scopes
-
-        settings, ref = resolution.settings, resolution.ref
-        return cache_key(
-            kind="pat",
-            host=ref.netloc.lower(),
-            org=ref.org.lower(),
-            project=(ref.project or "").lower(),
-            feed=(ref.feed or "").lower(),
-            scopes=sorted(pat_scopes(settings.scopes, ref.upload)),
-            tenant=settings.tenant,
-            authority_host=settings.authority_host,
-            credential=list(settings.credential),
-            client_id=settings.client_id,
-            vssps_url=settings.vssps_url if settings.sources["vssps_url"] != "default" else None,
-        )
+        """One PAT per feed: the secret-cache key's parts plus project and feed."""
+        ref = resolution.ref
+        return self._key(resolution, project=(ref.project or "").lower(), feed=(ref.feed or "").lower())
 
     def pat_store(self) -> PatStore:
         if self._pat_store is None:
@@ -490,6 +475,9 @@ class TokenProvider:
     def cache_key(self, resolution: Resolution) -> str:
         """Everything that changes the secret; the expanded chain is left out on purpose so that
         a secret obtained interactively is found again by a non-interactive process."""
+        return self._key(resolution)
+
+    def _key(self, resolution: Resolution, **more: str) -> str:
         from .cache import cache_key
 
         settings, ref = resolution.settings, resolution.ref
@@ -506,6 +494,7 @@ class TokenProvider:
             # configured in the same account must not be handed this one's secret.
             identity=[self.environ.get(name) for name in IDENTITY_VARIABLES],
             vssps_url=settings.vssps_url if settings.sources["vssps_url"] != "default" else None,
+            **more,
         )
 
     def state_dir(self) -> Path:
