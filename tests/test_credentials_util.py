@@ -24,9 +24,9 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
         ("\n\n  first\nsecond", "first"),
         (
             f'Unexpected output: {{"accessToken": "{JWT}"}}',
-            'Unexpected output: {"accessToken": "<redacted>"}',
+            'Unexpected output: {"accessToken": "***"}',
         ),
-        ("refresh_token=abc123 was rejected", "refresh_token=<redacted> was rejected"),
+        ("refresh_token=abc123 was rejected", "refresh_token=*** was rejected"),
         ("", "failed"),
         ("x" * 500, "x" * 197 + "..."),
     ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sys
 
 LOGGER_NAME = "keyrings.azure_artifacts"
@@ -64,3 +65,27 @@ def fingerprint(secret: str | None) -> str:
     if not secret:
         return "<none>"
     return "sha256:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:12]
+
+
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?")
+_SCHEME_TOKEN = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+_KEY_VALUE = re.compile(
+    r"(?i)(access_?token|refresh_?token|id_?token|client_?secret|password|assertion)"
+    r"(\"?\s*[:=]\s*\"?)[^\s\"',;&]+"
+)
+# Classic Azure DevOps PATs are 52 characters, new-format ones 84.
+_PAT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{84}|[A-Za-z0-9]{52})(?![A-Za-z0-9])")
+
+
+def redact(text: str) -> str:
+    """Mask JWTs, `Bearer`/`Basic` credentials, `token=...` values and PAT-shaped strings."""
+    text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)} ***", text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+    text = _JWT.sub("***", text)
+    return _PAT.sub("***", text)
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an error's message, redacted; the class name when there is none."""
+    text = str(exc).strip()
+    return redact(text.splitlines()[0]) if text else exc.__class__.__name__

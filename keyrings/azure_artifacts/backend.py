@@ -37,7 +37,9 @@ class AzureArtifactsKeyring(KeyringBackend):
 
             forgotten = service_module.forget(service)
         except Exception as exc:
-            raise PasswordDeleteError(_one_line(exc)) from None
+            from ._log import one_line
+
+            raise PasswordDeleteError(one_line(exc)) from None
         if not forgotten:
             raise PasswordDeleteError("no Azure Artifacts credential cached for this service")
 
@@ -50,17 +52,9 @@ def _lookup(service: str, username: Optional[str]) -> Optional[tuple[str, str]]:
         return service_module.lookup(service, username)
     except Exception as exc:
         try:
-            from ._log import get_logger
+            from ._log import get_logger, one_line
 
-            get_logger().warning("%s", _one_line(exc))
+            get_logger().warning("%s", one_line(exc))
         except Exception:
             pass
         return None
-
-
-def _one_line(exc: BaseException) -> str:
-    """First line of the message, with anything token-shaped masked (unexpected errors included)."""
-    from .http import redact
-
-    text = str(exc).strip()
-    return redact(text.splitlines()[0]) if text else exc.__class__.__name__

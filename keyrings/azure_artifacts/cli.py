@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import __version__
+from ._log import one_line
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -46,11 +47,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _run(parser, args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # one line, never a traceback (and never a secret: see http.redact)
-        from .http import redact
-
-        text = str(exc).strip().splitlines()
-        print(f"azure-artifacts-keyring: {redact(text[0]) if text else type(exc).__name__}", file=sys.stderr)
+    except Exception as exc:  # one line, never a traceback, never a secret
+        print(f"azure-artifacts-keyring: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
 
 
@@ -261,13 +259,8 @@ def _run_credential_command(
             return logout(args.url, environ, revoke=args.revoke)
         return status(environ, as_json=args.json)
     except AzureArtifactsError as exc:
-        print(f"azure-artifacts-keyring: {_first_line(exc)}", file=sys.stderr)
+        print(f"azure-artifacts-keyring: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__
 
 
 def _resolved_for_command(url: str, environ: dict[str, str]) -> Any:
@@ -346,7 +339,7 @@ def _logout_all(tokens: Any, environ: dict[str, str], *, revoke: bool) -> int:
         except AzureArtifactsError as exc:
             if revoke:
                 failed += 1
-                print(f"azure-artifacts-keyring: {service_url}: {_first_line(exc)}", file=sys.stderr)
+                print(f"azure-artifacts-keyring: {service_url}: {one_line(exc)}", file=sys.stderr)
                 continue
             for key, pat in store.entries():  # settings no longer resolve: forget by record
                 if pat.service == service_url:

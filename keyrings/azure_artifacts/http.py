@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from ._log import get_logger
+from ._log import get_logger, redact
 from .errors import ServiceError
 
 MAX_REDIRECTS = 5
@@ -47,21 +47,6 @@ class HttpResponse(Protocol):
     text: str
 
     def json(self) -> Any: ...
-
-
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_SCHEME_TOKEN = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
-_PAT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{52}(?![A-Za-z0-9])")
-# New-format Azure DevOps PATs are 84 characters; mask any long opaque base-32/64 run too.
-_LONG_OPAQUE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{84}(?![A-Za-z0-9])")
-
-
-def redact(text: str) -> str:
-    """Mask JWTs, `Bearer`/`Basic` credentials and PAT-shaped strings so text is safe to show."""
-    text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)} ***", text)
-    text = _JWT.sub("***", text)
-    text = _LONG_OPAQUE.sub("***", text)
-    return _PAT.sub("***", text)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlsplit
 
-from ._log import fingerprint, get_logger
+from ._log import fingerprint, get_logger, one_line
 from .errors import AuthenticationFailed, AzureArtifactsError, ChainFailed
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class TokenProvider:
             from .cache import LockTimeout
 
             prefix = f"no credential for '{resolution.ref.org}': " if isinstance(exc, LockTimeout) else ""
-            get_logger().warning("%s%s", prefix, _one_line(exc))
+            get_logger().warning("%s%s", prefix, one_line(exc))
             return None
         # A caller's username wins; else the one an Azure Pipelines endpoint came with; else ours.
         user = username or self._local.endpoint_username or resolution.settings.username
@@ -135,7 +135,7 @@ class TokenProvider:
             try:
                 cache.put(key, entry)
             except OSError as exc:  # a full or read-only disk costs the cache, not the secret
-                log.warning("could not cache the secret for '%s': %s", resolution.ref.org, _one_line(exc))
+                log.warning("could not cache the secret for '%s': %s", resolution.ref.org, one_line(exc))
             return entry.secret
 
     def pass_through(
@@ -256,7 +256,7 @@ class TokenProvider:
                 log.warning(
                     "could not rotate the PAT for '%s' (%s); using the current one until it expires",
                     ref.org,
-                    _one_line(exc),
+                    one_line(exc),
                 )
                 return stored.secret
 
@@ -277,7 +277,7 @@ class TokenProvider:
                 check=False,
             )
         except AzureArtifactsError as exc:
-            get_logger().debug("pat: could not verify (%s); using it", _one_line(exc))
+            get_logger().debug("pat: could not verify (%s); using it", one_line(exc))
             return True
         get_logger().debug("pat: %s answered %d", url, response.status_code)
         if response.status_code == 401:
@@ -322,7 +322,7 @@ class TokenProvider:
             except AzureArtifactsError as exc:
                 get_logger().warning(
                     "rotated the PAT for '%s' but could not revoke the old one (%s): %s",
-                    ref.org, old.display_name, _one_line(exc),
+                    ref.org, old.display_name, one_line(exc),
                 )  # fmt: skip
         meta = {"authorization_id": record.authorization_id, "vssps_url": vssps_url, "store": where}
         return CachedSecret(
@@ -373,7 +373,7 @@ class TokenProvider:
                         pat.authorization_id,
                     )  # fmt: skip
                 except AzureArtifactsError as exc:
-                    failures.append(f"{pat.display_name}: {_one_line(exc)}")
+                    failures.append(f"{pat.display_name}: {one_line(exc)}")
                     continue
                 store.delete(key)
         else:
@@ -419,7 +419,7 @@ class TokenProvider:
                     self.trusted_hosts(resolution, vssps, feed_host=True),
                 )
             except AzureArtifactsError as exc:
-                get_logger().debug("discovery failed (%s): signing in without a tenant", _one_line(exc))
+                get_logger().debug("discovery failed (%s): signing in without a tenant", one_line(exc))
                 challenge = Challenge(None, None, None)
             else:
                 try:
@@ -584,8 +584,3 @@ def _sign_in(tenant: str) -> str:
     from .discovery import sign_in_tenant
 
     return sign_in_tenant(tenant)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else exc.__class__.__name__

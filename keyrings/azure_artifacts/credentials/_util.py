@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
+from .._log import redact
 from .base import PUBLIC_AUTHORITY_HOST, FlowOptions
 
 # Entra ID authority hosts of the public and sovereign clouds (instance discovery works there).
@@ -26,11 +26,6 @@ MICROSOFT_AUTHORITY_HOSTS = frozenset(
     }
 )
 
-_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]*)?")
-_SECRETISH = re.compile(
-    r"(?i)(access_?token|refresh_?token|id_?token|client_?secret|password|assertion)"
-    r"(\"?\s*[:=]\s*\"?)[^\s\"',;&]+"
-)
 _MAX_REASON = 200
 
 
@@ -59,8 +54,7 @@ def one_line(message: object, default: str = "failed") -> str:
         if candidate and not candidate.lower().startswith(("traceback", "content:")):
             line = candidate
             break
-    line = _JWT.sub("<redacted>", line)
-    line = _SECRETISH.sub(lambda m: m.group(1) + m.group(2) + "<redacted>", line)
+    line = redact(line)
     if len(line) > _MAX_REASON:
         line = line[: _MAX_REASON - 3].rstrip() + "..."
     return line or default
