@@ -170,6 +170,13 @@ def find(environ: Mapping[str, str], url: str, now: float) -> _Found:
     return _Found(None, tuple(reasons))
 
 
+def configured(environ: Mapping[str, str]) -> bool:
+    """Whether the pipeline variables are there at all (`auto` then tries this flow first)."""
+    if any(env_value(environ, name) for name in (*ENDPOINT_VARIABLES, "VSS_NUGET_ACCESSTOKEN")):
+        return True
+    return bool(env_value(environ, "SYSTEM_ACCESSTOKEN") and env_value(environ, PREFIXES_VARIABLE))
+
+
 def unavailable_reason(options: FlowOptions) -> str | None:
     """Why no pipeline credential applies to `options.service_url` (pure: no I/O)."""
     found = find(options.environ, options.service_url, time.time())

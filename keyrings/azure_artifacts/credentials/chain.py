@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from .._log import get_logger
 from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
-from ._util import env_value, one_line
+from ._util import one_line
 from .base import AccessToken, FlowOptions, TokenFlow
 from .names import ALL_NAMES
 
@@ -28,7 +28,7 @@ __all__ = [
     "unavailable_reason",
 ]
 
-# name -> (module under credentials/, class name). `static` and `azure_pipelines` are optional.
+# name -> (module under credentials/, class name).
 _REGISTRY: dict[str, tuple[str, str]] = {
     "static": ("static", "StaticFlow"),
     "azure_pipelines": ("azure_pipelines", "AzurePipelinesFlow"),
@@ -43,49 +43,21 @@ _REGISTRY: dict[str, tuple[str, str]] = {
     "interactive_browser": ("interactive_browser", "InteractiveBrowserFlow"),
     "device_code": ("device_code", "DeviceCodeFlow"),
 }
-_OPTIONAL = frozenset({"static", "azure_pipelines"})
-PIPELINES_VARIABLES = (
-    "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS",
-    "ARTIFACTS_CREDENTIALPROVIDER_EXTERNAL_FEED_ENDPOINTS",
-    "VSS_NUGET_ACCESSTOKEN",
-)
-STATIC_ENV = "AZURE_DEVOPS_EXT_PAT"
 
 
-def _module(name: str) -> Optional[ModuleType]:
-    module_name, _ = _REGISTRY[name]
-    try:
-        return importlib.import_module(f"{__package__}.{module_name}")
-    except ModuleNotFoundError as exc:
-        if name in _OPTIONAL and exc.name == f"{__package__}.{module_name}":
-            return None
-        raise
-
-
-def _static_configured(options: FlowOptions) -> bool:
-    env = options.environ
-    return bool(options.token_file or env_value(env, options.token_env) or env_value(env, STATIC_ENV))
-
-
-def _pipelines_configured(options: FlowOptions) -> bool:
-    env = options.environ
-    if any(env_value(env, name) for name in PIPELINES_VARIABLES):
-        return True
-    return bool(env_value(env, "SYSTEM_ACCESSTOKEN") and env_value(env, "VSS_NUGET_URI_PREFIXES"))
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__package__}.{_REGISTRY[name][0]}")
 
 
 def unavailable_reason(name: str, options: FlowOptions) -> str | None:
     """Why flow `name` would not run here, or None when it would be tried; no I/O beyond PATH lookups."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown credential {name!r}")
-    if name == "static":
-        return None if _static_configured(options) else f"no token_file and {options.token_env} is not set"
-    if name == "azure_pipelines" and not _pipelines_configured(options):
+    if name == "azure_pipelines" and not _module(name).configured(options.environ):
         return "no Azure Pipelines variables are set"
-    module = _module(name)
-    if module is None:
-        return "not implemented yet"
-    check: Optional[Callable[[FlowOptions], Optional[str]]] = getattr(module, "unavailable_reason", None)
+    check: Optional[Callable[[FlowOptions], Optional[str]]] = getattr(
+        _module(name), "unavailable_reason", None
+    )
     return check(options) if check is not None else None
 
 
@@ -93,9 +65,9 @@ def auto_chain(options: FlowOptions) -> list[str]:
     """SPEC §4 step 3: the flows `credential = auto` tries, in order, for these options."""
     options = replace(options, allow_imds=False)  # `auto` never probes IMDS
     names: list[str] = []
-    if _static_configured(options):
+    if unavailable_reason("static", options) is None:
         names.append("static")
-    if _pipelines_configured(options):
+    if _module("azure_pipelines").configured(options.environ):
         names.append("azure_pipelines")
     for name in ("environment", "workload_identity", "managed_identity", "azure_cli"):
         if unavailable_reason(name, options) is None:
@@ -109,24 +81,11 @@ def auto_chain(options: FlowOptions) -> list[str]:
     return names
 
 
-class _NotImplementedFlow:
-    """Stands in for a flow whose module is not written yet."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def get_token(self, scope: str) -> AccessToken:
-        raise CredentialUnavailable("not implemented yet")
-
-
 def build_flow(name: str, options: FlowOptions) -> TokenFlow:
     """The flow called `name`, constructed from `options` (its heavy imports wait for get_token)."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown credential {name!r}; expected one of {', '.join(ALL_NAMES)}")
-    module = _module(name)
-    if module is None:
-        return _NotImplementedFlow(name)
-    flow: TokenFlow = getattr(module, _REGISTRY[name][1])(options)
+    flow: TokenFlow = getattr(_module(name), _REGISTRY[name][1])(options)
     return flow
 
 
