@@ -17,6 +17,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from ._log import get_logger
 from .cache import atomic_write_json, read_json
+from .credentials.base import ENTRA_HOSTS
 
 if TYPE_CHECKING:
     from .http import Http
@@ -25,17 +26,6 @@ MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 FIRST_PARTY_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 NULL_TENANT = "00000000-0000-0000-0000-000000000000"
 
-ENTRA_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoftonline.us",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.windows.net",
-        "login.microsoft.com",
-        "login.microsoftonline.de",
-    }
-)
 VSSPS_HOSTS = frozenset({"vssps.dev.azure.com", "vssps.codedev.ms"})
 # Matched on a dot boundary: "<anything>.<suffix>", never "<anything><suffix>".
 VSSPS_SUFFIXES = (

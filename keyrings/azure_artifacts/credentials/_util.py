@@ -9,22 +9,7 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from .._log import redact
-from .base import PUBLIC_AUTHORITY_HOST, FlowOptions
-
-# Entra ID authority hosts of the public and sovereign clouds (instance discovery works there).
-MICROSOFT_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoft.com",
-        "login.windows.net",
-        "sts.windows.net",
-        "login.microsoftonline.us",
-        "login.usgovcloudapi.net",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.microsoftonline.de",
-    }
-)
+from .base import ENTRA_HOSTS, PUBLIC_AUTHORITY_HOST, FlowOptions
 
 _MAX_REASON = 200
 
@@ -42,7 +27,7 @@ def authority_host(options: FlowOptions) -> str:
 def is_microsoft_host(authority: str) -> bool:
     """True for Entra ID's own hosts, where instance discovery is both possible and wanted."""
     netloc = urlsplit(authority if "://" in authority else "https://" + authority)
-    return (netloc.hostname or "").lower() in MICROSOFT_AUTHORITY_HOSTS
+    return (netloc.hostname or "").lower() in ENTRA_HOSTS
 
 
 def one_line(message: object, default: str = "failed") -> str:
