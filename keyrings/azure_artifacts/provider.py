@@ -564,10 +564,9 @@ class TokenProvider:
         else:
             entry = self.secret_cache().peek(self.cache_key(resolution))
             kind, expires_at = (entry.kind, entry.expires_at) if entry is not None else (None, None)
-        if expires_at is None:
-            return {"kind": None, "expires_at": None}
-        stamp = datetime.fromtimestamp(expires_at, tz=timezone.utc)
-        return {"kind": kind, "expires_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        from .pats import iso_utc
+
+        return {"kind": kind, "expires_at": None if expires_at is None else iso_utc(expires_at)}
 
 
 def _same_feed(pat: StoredPat, ref: FeedRef) -> bool:
