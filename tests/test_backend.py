@@ -1,4 +1,4 @@
-"""AzureArtifactsKeyring against keyring's contract (STYLE.md 2, FACTS.md keyring)."""
+"""AzureArtifactsKeyring against keyring's contract."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import pytest
 
-from keyrings.azure_artifacts import service
+from keyrings.azure_artifacts import lookup, service
 from keyrings.azure_artifacts._log import LOGGER_NAME, get_logger
 from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
+from keyrings.azure_artifacts.secret import Secret
 
 BIN = Path(sys.executable).parent
 OURS = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
@@ -52,20 +53,15 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 class FakeProvider:
-    """Hands out a fixed secret, so the tests can see whether the backend would have used one."""
+    """Stands in for the lookup and hands out a fixed secret, so the tests can see whether the
+    backend would have used one (and never reach a network)."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def provide(self, resolution: object, username: Optional[str]) -> Optional[tuple[str, str]]:
-        self.calls.append(resolution.ref.service)  # type: ignore[attr-defined]
-        return (username or "VssSessionToken", "s3cret")
-
-    def forget(self, resolution: object) -> bool:
-        return False
-
-    def cache_key(self, resolution: object) -> str:
-        return "fake"
+    def obtain(self, resolution: Any, ctx: object, username: Optional[str] = None) -> Secret:
+        self.calls.append(resolution.ref.service)
+        return Secret(username or "VssSessionToken", "s3cret", "static")
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +78,7 @@ def _private_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
     fake = FakeProvider()
-    monkeypatch.setattr(service, "provider", lambda environ=None: fake)
+    monkeypatch.setattr(lookup, "obtain", fake.obtain)
     return fake
 
 

@@ -1,4 +1,4 @@
-"""SPEC §7: every compatibility variable of artifacts-keyring and friends is honoured."""
+"""Every compatibility variable of artifacts-keyring and friends is honoured."""
 
 from __future__ import annotations
 

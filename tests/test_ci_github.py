@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from keyrings.azure_artifacts.credentials import chain
-from keyrings.azure_artifacts.credentials.base import ADO_SCOPE, FlowOptions
+from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
+from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 APP_ID = "0c0c0c0c-0000-4000-8000-00000000c003"

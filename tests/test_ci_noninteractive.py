@@ -14,9 +14,9 @@ import pytest
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts._log import get_logger
+from keyrings.azure_artifacts.context import is_interactive
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
-from keyrings.azure_artifacts.provider import is_interactive
 from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.server import ROUTES
 
@@ -167,17 +167,16 @@ def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, tmp_
 
 
 def test_noninteractive_mode_variable_keeps_device_code_out_even_with_a_terminal(tmp_path: Path) -> None:
-    from keyrings.azure_artifacts.provider import TokenProvider
+    from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.signin import SignIn
 
     env = config_env(tmp_path, "", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE="true")
     resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
     assert resolution is not None
-    provider = TokenProvider(env, stderr_isatty=True)
-    options = provider.flow_options(
-        resolution, tenant=None, authority_host=resolution.settings.authority_host
-    )
+    signin = SignIn(resolution, Context(env, stderr_isatty=True))
+    options = signin.options(None, resolution.settings.authority_host)
     assert options.interactive is False
-    assert not USER_FLOWS & set(provider.chain_names(resolution.settings, options))
+    assert not USER_FLOWS & set(signin.chain(options))
 
 
 def test_no_heavy_imports_for_pass_through_flows(tmp_path: Path) -> None:

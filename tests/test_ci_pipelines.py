@@ -16,8 +16,9 @@ from keyrings.azure_artifacts.credentials.azure_pipelines import (
     normalize_url,
     parse_endpoints,
 )
-from keyrings.azure_artifacts.credentials.base import ADO_SCOPE, AccessToken, FlowOptions
+from keyrings.azure_artifacts.credentials.base import AccessToken, FlowOptions
 from keyrings.azure_artifacts.errors import ChainFailed, CredentialUnavailable
+from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
 URL = "https://pkgs.dev.azure.com/Contoso/_packaging/Main/pypi/simple/"
 LEGACY = "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS"
@@ -222,14 +223,15 @@ def test_lookup_hands_back_the_endpoint_username_unless_the_caller_gave_one(tmp_
 
 
 def test_lookup_with_only_malformed_json_fails_with_one_line(tmp_path: Path) -> None:
-    from keyrings.azure_artifacts.provider import TokenProvider
+    from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.lookup import obtain
 
     config = "[artifacts]\ncredential = azure_pipelines\n"
     env = lookup_env(tmp_path, config, **{LEGACY: '{"endpointCredentials": [{"endpoint": "x", "password": '})
     resolution = service.resolve(URL, env)
     assert resolution is not None
     with pytest.raises(ChainFailed) as info:
-        TokenProvider(env, stderr_isatty=False).secret(resolution)
+        obtain(resolution, Context(env, stderr_isatty=False))
     message = str(info.value)
     assert "\n" not in message
     assert f"azure_pipelines: {LEGACY} is not valid JSON" in message

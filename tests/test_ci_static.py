@@ -13,9 +13,10 @@ import pytest
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts._log import get_logger
 from keyrings.azure_artifacts.credentials import chain
-from keyrings.azure_artifacts.credentials.base import ADO_SCOPE, FlowOptions
+from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.credentials.static import too_open
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
+from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
 PAT = "p" * 52
 URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
@@ -51,7 +52,7 @@ def test_default_variable_is_azure_devops_ext_pat() -> None:
 def test_token_env_names_another_variable_and_wins() -> None:
     env = {"MY_PAT": "mine", "AZURE_DEVOPS_EXT_PAT": "cli"}
     assert token(environ=env, token_env="MY_PAT") == "mine"
-    # The configured variable unset: the Azure CLI's variable still counts (SPEC §7).
+    # The configured variable unset: the Azure CLI's variable still counts.
     assert token(environ={"AZURE_DEVOPS_EXT_PAT": "cli"}, token_env="MY_PAT") == "cli"
 
 

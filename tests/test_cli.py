@@ -1,4 +1,4 @@
-"""`azure-artifacts-keyring check` and `explain` (SPEC §6)."""
+"""`azure-artifacts-keyring check` and `explain`."""
 
 from __future__ import annotations
 

@@ -9,13 +9,14 @@ import pytest
 from test_pats_fake import PatWorld, make_world
 
 from keyrings.azure_artifacts import cli
+from keyrings.azure_artifacts.app import App
 from keyrings.azure_artifacts.testing import FakeAzure
 
 
 @pytest.fixture
 def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
     monkeypatch.setattr(
-        "keyrings.azure_artifacts.pat_store.installed_backends", list
+        "keyrings.azure_artifacts.pat.store.installed_backends", list
     )  # never the real keyring
     made = make_world(fake_azure_env, tmp_path)
     for name, value in made.env.items():
@@ -120,7 +121,7 @@ def test_revoke_that_cannot_sign_in_keeps_the_pat(
 ) -> None:
     world.configure("auth = pat\ninteractive = never\n")
     assert cli.main(["login", world.url()]) == 0
-    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    world.sign_out()
     assert cli.main(["logout", world.url(), "--revoke"]) == 1
     assert "contoso" in capsys.readouterr().err
     assert len(status_json(capsys)) == 1  # kept, so the user can retry
@@ -138,8 +139,8 @@ def test_usage_and_foreign_urls(world: PatWorld, capsys: pytest.CaptureFixture[s
 
 
 def test_commands_allow_prompts_unless_the_config_says_never(world: PatWorld) -> None:
-    resolution = cli._resolved_for_command(world.url(), dict(world.env))
+    resolution = App(dict(world.env)).resolution(world.url())
     assert resolution.settings.interactive == "always"
     world.configure("auth = pat\ninteractive = never\n")
-    resolution = cli._resolved_for_command(world.url(), dict(world.env))
+    resolution = App(dict(world.env)).resolution(world.url())
     assert resolution.settings.interactive == "never"

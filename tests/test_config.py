@@ -1,4 +1,4 @@
-"""Configuration (SPEC §3): sections, qualifiers, weights, layering, validation, env variables."""
+"""Configuration: sections, qualifiers, weights, layering, validation, env variables."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_spec_example_layers_option_by_option() -> None:
     assert (s.pat_renew_before, s.sources["pat_renew_before"]) == (3 * 86400, "default")
     assert (s.interactive, s.sources["interactive"]) == ("auto", "default")
     assert s.vssps_url == "https://vssps.dev.azure.com/contoso"
-    assert set(s.values) == set(s.sources) == set(OPTION_NAMES)
+    assert {name for name, _ in s.items()} == set(s.sources) == set(OPTION_NAMES)
 
 
 def test_other_feed_of_same_org_gets_org_and_root_only() -> None:
@@ -380,7 +380,7 @@ def test_bad_values(raw: dict[str, str], option: str) -> None:
     assert [name for name, _ in problems] == [option]
 
 
-# --- compatibility environment variables (SPEC §7) ------------------------------------------------
+# --- compatibility environment variables ------------------------------------------------
 
 
 def test_env_vars_act_below_root_section_above_defaults() -> None:
@@ -412,3 +412,12 @@ def test_bad_env_var_is_an_error_not_a_guess(tmp_path: Path) -> None:
     r = resolved(feed_url(), tmp_path / "none.cfg", AZURE_DEVOPS_PAT_DURATION="ninety")
     assert r.settings.sources["pat_duration"] == "default"
     assert any(e.startswith("env:AZURE_DEVOPS_PAT_DURATION:") for e in r.errors)
+
+
+def test_typed_settings_and_the_validation_model_list_the_same_options() -> None:
+    from keyrings.azure_artifacts.config.options import Options
+    from keyrings.azure_artifacts.config.settings import OPTION_NAMES as TYPED
+    from keyrings.azure_artifacts.config.settings import Settings
+
+    assert tuple(Options.model_fields) == TYPED
+    assert [name for name, _ in Settings().items()] == list(TYPED)

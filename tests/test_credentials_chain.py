@@ -251,18 +251,17 @@ def test_a_cli_flow_without_its_executable_passes_without_running_anything(name:
 def test_imds_only_when_the_config_names_managed_identity(
     tmp_path: Path, credential: str, allowed: bool
 ) -> None:
-    """SPEC §4: `auto` never probes IMDS; an explicit `credential = managed_identity` (an Azure VM) may."""
+    """`auto` never probes IMDS; an explicit `credential = managed_identity` (an Azure VM) may."""
     from keyrings.azure_artifacts import service
-    from keyrings.azure_artifacts.provider import TokenProvider
+    from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.signin import SignIn
 
     config = tmp_path / "keyringrc.cfg"
     config.write_text(f"[artifacts]\ncredential = {credential}\n")
     env = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config), "PATH": ""}
     resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
     assert resolution is not None and not resolution.errors
-    options = TokenProvider(env).flow_options(
-        resolution, tenant=None, authority_host="https://login.microsoftonline.com"
-    )
+    options = SignIn(resolution, Context(env)).options(None, "https://login.microsoftonline.com")
     assert options.allow_imds is allowed
     reason = chain.unavailable_reason("managed_identity", options)
     assert (reason is None) is allowed

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from keyrings.azure_artifacts.credentials import chain
-from keyrings.azure_artifacts.credentials.base import ADO_SCOPE, FlowOptions
+from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
+from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
 testing = pytest.importorskip("keyrings.azure_artifacts.testing")
 FakeAzure = testing.FakeAzure
@@ -208,7 +209,8 @@ SILENT_CHILD = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from keyrings.azure_artifacts.credentials.base import ADO_SCOPE, FlowOptions
+    from keyrings.azure_artifacts.microsoft import ADO_SCOPE
+    from keyrings.azure_artifacts.credentials.base import FlowOptions
     from keyrings.azure_artifacts.credentials.chain import build_flow
     args = json.loads(sys.argv[1])
     options = FlowOptions(org="contoso", tenant=args["tenant"], authority_host=args["authority"],

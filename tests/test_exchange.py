@@ -15,14 +15,6 @@ from keyrings.azure_artifacts.exchange import (
     format_valid_to,
     parse_valid_to,
 )
-from keyrings.azure_artifacts.exchange.pat import (
-    build_pat_request,
-    create_pat,
-    list_pats,
-    parse_pat_response,
-    pats_url,
-    revoke_pat,
-)
 from keyrings.azure_artifacts.exchange.session import (
     build_session_request,
     create_session_token,
@@ -30,6 +22,14 @@ from keyrings.azure_artifacts.exchange.session import (
     session_tokens_url,
 )
 from keyrings.azure_artifacts.http import Http
+from keyrings.azure_artifacts.pat.client import (
+    build_pat_request,
+    create_pat,
+    list_pats,
+    parse_pat_response,
+    pats_url,
+    revoke_pat,
+)
 from keyrings.azure_artifacts.urls import HostRule, parse_service
 
 

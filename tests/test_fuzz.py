@@ -210,7 +210,7 @@ def test_fuzz_config_bytes(data: bytes) -> None:
     allow_http=st.booleans(),
 )
 def test_fuzz_configured_host_matches_only_itself(host: str, url_host: str, allow_http: bool) -> None:
-    """Whatever a host section says, a URL is only ours on that host or, as SPEC §2 says, on a
+    """Whatever a host section says, a URL is only ours on that host or, as README says, on a
     dot boundary below it (a trailing dot is the same host)."""
     assume('"' not in host)
     config = f'[artifacts host="{host}"]\nallow_http = {str(allow_http).lower()}\n'

@@ -271,7 +271,7 @@ def test_import_is_light() -> None:
     code = (
         "import sys; import keyrings.azure_artifacts.http, keyrings.azure_artifacts.discovery,"
         " keyrings.azure_artifacts.cache, keyrings.azure_artifacts.exchange.session,"
-        " keyrings.azure_artifacts.exchange.pat;"
+        " keyrings.azure_artifacts.pat.client;"
         " bad = [m for m in ('requests', 'urllib3', 'msal_extensions', 'keyring') if m in sys.modules];"
         " print(bad); sys.exit(1 if bad else 0)"
     )

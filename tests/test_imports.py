@@ -1,4 +1,4 @@
-"""Every process that resolves a keyring imports our backend: it must stay light (STYLE.md 1)."""
+"""Every process that resolves a keyring imports our backend: it must stay light."""
 
 from __future__ import annotations
 

@@ -17,17 +17,17 @@ from keyring.backends.fail import Keyring as FailKeyring
 from keyring.errors import KeyringLocked
 
 from keyrings.azure_artifacts import AzureArtifactsKeyring
+from keyrings.azure_artifacts._text import display_name
 from keyrings.azure_artifacts.cache import cache_key
-from keyrings.azure_artifacts.pat_store import FILE, SERVICE, PatStore, storage_backends
-from keyrings.azure_artifacts.pats import (
+from keyrings.azure_artifacts.pat.policy import (
     Action,
     StoredPat,
     decide,
-    display_name,
     pat_scopes,
     renew_window,
     valid_to,
 )
+from keyrings.azure_artifacts.pat.store import FILE, SERVICE, PatStore, storage_backends
 
 DAY = 86400
 NOW = 1_800_000_000
@@ -123,9 +123,9 @@ def test_renew_window(lifetime: int, renew_before: int, expected: int) -> None:
 def test_valid_to_and_display_name() -> None:
     assert valid_to(NOW + 0.7, 90 * DAY).timestamp() == NOW + 90 * DAY
     assert valid_to(NOW, DAY).tzinfo is not None
-    name = display_name("build-01", "contoso", "main")
+    name = display_name("contoso", "main", hostname="build-01")
     assert "keyrings.azure-artifacts" in name and "build-01" in name and "contoso" in name
-    assert display_name("", "contoso", None).endswith("for contoso")
+    assert display_name("contoso", None, hostname="").endswith("for contoso")
 
 
 def test_stored_pat_round_trip_and_repr() -> None:
@@ -284,7 +284,7 @@ def test_a_backend_that_calls_back_into_keyring_does_not_recurse(tmp_path: Path)
 def test_clean_environment_has_no_other_backend() -> None:
     """The subprocess tests rely on this: without a D-Bus session, PATs go to the 0600 file."""
     code = (
-        "from keyrings.azure_artifacts.pat_store import installed_backends;"
+        "from keyrings.azure_artifacts.pat.store import installed_backends;"
         "print([type(b).__name__ for b in installed_backends()])"
     )
     env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "PYTHONNOUSERSITE": "1"}

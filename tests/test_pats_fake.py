@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,9 @@ import pytest
 import requests
 
 from keyrings.azure_artifacts import service
-from keyrings.azure_artifacts.provider import TokenProvider
+from keyrings.azure_artifacts.app import App
+from keyrings.azure_artifacts.context import Context
+from keyrings.azure_artifacts.lookup import obtain
 from keyrings.azure_artifacts.testing import FakeAzure, build_wheel, wheel_filename
 
 DAY = 86400
@@ -28,7 +29,8 @@ TIMEOUT = 120
 
 @dataclass
 class PatWorld:
-    """The fake, a config for it and an environment whose only credential is a service principal."""
+    """The fake, a config for it and a person signed in once (device code, cached by MSAL): the PAT
+    lifecycle API refuses service principals and managed identities, so PATs need a user."""
 
     fake: FakeAzure
     tmp: Path
@@ -36,21 +38,35 @@ class PatWorld:
 
     def configure(self, body: str) -> None:
         config = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
-        head = f'[artifacts host="{self.fake.host}"]\nauthority_host = {self.fake.base_url}\ncredential = environment\n'
+        head = f'[artifacts host="{self.fake.host}"]\nauthority_host = {self.fake.base_url}\ncredential = shared_cache\n'
         config.write_text(head + textwrap.dedent(body))
+
+    def advance(self, seconds: int) -> None:
+        """Move the fake's clock; MSAL judges its cached access token by the real clock, so it is
+        marked expired too (the refresh token, valid for 90 days, gets a new one)."""
+        self.fake.advance(seconds)
+        cache = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]) / "msal_token_cache.bin"
+        data = json.loads(cache.read_text())
+        for entry in data.get("AccessToken", {}).values():
+            entry["expires_on"] = entry["extended_expires_on"] = "0"
+        cache.write_text(json.dumps(data))
+
+    def sign_out(self) -> None:
+        """Forget the person's sign-in: no flow can get a token any more."""
+        (Path(self.env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]) / "msal_token_cache.bin").unlink()
 
     def url(self, org: str = "contoso", feed: str = "main") -> str:
         return self.fake.feed_url(org, feed)
 
-    def provider(self, env: Optional[Mapping[str, str]] = None) -> TokenProvider:
-        return TokenProvider(self.env if env is None else env, now=self.fake.now)
+    def context(self, env: Optional[Mapping[str, str]] = None) -> Context:
+        return Context(self.env if env is None else env, now=self.fake.now)
 
     def secret(self, url: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
-        """One lookup the way the backend does it, with the fake's clock (a fresh provider each time)."""
+        """One lookup the way the backend does it, with the fake's clock (a fresh context each time)."""
         env = self.env if env is None else env
         resolution = service.resolve(url or self.url(), env)
         assert resolution is not None and not resolution.errors, resolution and resolution.errors
-        return self.provider(env).secret(resolution)
+        return obtain(resolution, self.context(env)).secret
 
     def subprocess_env(self) -> dict[str, str]:
         """A clean environment for real pip / twine / python: own HOME and XDG dirs, only the fake's CA."""
@@ -68,19 +84,31 @@ class PatWorld:
         return {k: v for k, v in env.items() if not (k.startswith("PIP_") and k != "PIP_CONFIG_FILE")}
 
 
+def sign_in(fake: FakeAzure, env: Mapping[str, str], username: str = "user@contoso.com") -> None:
+    """A person signs in once with a device code (the fake approves it at the first poll); later
+    lookups, in this process or another, find the account in the MSAL cache under the state dir."""
+    from keyrings.azure_artifacts.credentials.base import FlowOptions
+    from keyrings.azure_artifacts.credentials.chain import build_flow
+    from keyrings.azure_artifacts.microsoft import ADO_SCOPE
+
+    fake.device_user(approve_after_polls=1, username=username)
+    options = FlowOptions(
+        org="contoso", tenant=fake.default_tenant, authority_host=fake.authority_host, timeout=10.0,
+        interactive=True, state_dir=Path(env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]), environ=env,
+        interactive_timeout=30.0,
+    )  # fmt: skip
+    build_flow("device_code", options).get_token(ADO_SCOPE)
+
+
 def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
-    client_id = str(uuid.uuid4())
-    fake.add_app(client_id, secret="app-secret-value")
     (tmp / "home").mkdir(exist_ok=True)
     env = {
         "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp / "keyringrc.cfg"),
         "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp / "state"),
-        "AZURE_CLIENT_ID": client_id,
-        "AZURE_CLIENT_SECRET": "app-secret-value",
-        "AZURE_TENANT_ID": fake.default_tenant,
         "REQUESTS_CA_BUNDLE": fake.ca_path,
         "SSL_CERT_FILE": fake.ca_path,
     }
+    sign_in(fake, env)
     world = PatWorld(fake, tmp, env)
     world.configure("auth = pat\n")
     return world
@@ -90,7 +118,7 @@ def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
 def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
     # In this process PATs go to the 0600 file, never to the developer's own OS keyring; the
     # subprocesses get no D-Bus session, so they find no other backend either.
-    monkeypatch.setattr("keyrings.azure_artifacts.pat_store.installed_backends", list)
+    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
     return make_world(fake_azure_env, tmp_path)
 
 
@@ -117,11 +145,10 @@ def test_first_lookup_creates_one_pat_then_reuses_it(world: PatWorld) -> None:
 
 
 def test_explain_reports_the_stored_pat(world: PatWorld) -> None:
-    from keyrings.azure_artifacts.cli import explain_report
 
-    assert explain_report(world.url(), dict(world.env))["cache"] == {"kind": None, "expires_at": None}
+    assert App(dict(world.env)).explain(world.url()).report["cache"] == {"kind": None, "expires_at": None}
     secret = world.secret()
-    report = explain_report(world.url(), dict(world.env))
+    report = App(dict(world.env)).explain(world.url()).report
     assert report["cache"]["kind"] == "pat" and report["cache"]["expires_at"].endswith("Z")
     assert secret not in json.dumps(report)
 
@@ -130,7 +157,7 @@ def test_inside_renew_window_rotates_then_revokes_the_old_one(world: PatWorld) -
     fake = world.fake
     old = world.secret()
     (old_record,) = fake.issued("pat")
-    fake.advance(28 * DAY)  # default pat_duration 30d, pat_renew_before 3d
+    world.advance(28 * DAY)  # default pat_duration 30d, pat_renew_before 3d
     new = world.secret()
     assert new and new != old
     assert fake.count("pat_create") == 2
@@ -143,7 +170,7 @@ def test_inside_renew_window_rotates_then_revokes_the_old_one(world: PatWorld) -
 def test_expired_pat_is_replaced_without_revoking(world: PatWorld) -> None:
     fake = world.fake
     old = world.secret()
-    fake.advance(31 * DAY)
+    world.advance(31 * DAY)
     assert world.secret() not in (None, old)
     assert fake.count("pat_create") == 2 and fake.count("pat_revoke") == 0
 
@@ -151,9 +178,9 @@ def test_expired_pat_is_replaced_without_revoking(world: PatWorld) -> None:
 def test_rotation_that_cannot_sign_in_keeps_the_valid_pat(world: PatWorld) -> None:
     fake = world.fake
     old = world.secret()
-    fake.advance(28 * DAY)
-    no_secret = {k: v for k, v in world.env.items() if k != "AZURE_CLIENT_SECRET"}
-    assert world.secret(env=no_secret) == old
+    world.advance(28 * DAY)
+    world.sign_out()
+    assert world.secret() == old
     assert fake.count("pat_create") == 1
 
 
@@ -174,7 +201,7 @@ def test_delete_password_revokes_and_forgets(world: PatWorld) -> None:
     assert service.forget(world.url(), world.env)
     assert fake.count("pat_revoke", status=204) == 1
     assert all(r.revoked for r in fake.issued("pat"))
-    assert world.provider().pat_store().entries() == []
+    assert world.context().pat_store().entries() == []
     world.secret()
     assert fake.count("pat_create") == 2
 
@@ -285,7 +312,9 @@ def test_twine_uploads_with_a_pat(world: PatWorld) -> None:
 
 
 @pytest.mark.e2e
-def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(world: PatWorld) -> None:
+def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(
+    world: PatWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Org alpha (`auth = bearer`) and org beta (`auth = pat`) in one config and one pip run.
 
     The two orgs are served on two ports: pip keeps one credential per host and would send
@@ -293,17 +322,18 @@ def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(world: PatWorld) -> None
     """
     fake = world.fake
     fake.add_feed("alpha", "a-feed", packages={"only-in-a": ["1.0.0"]})
-    with FakeAzure() as other:
-        other.add_app(world.env["AZURE_CLIENT_ID"], secret=world.env["AZURE_CLIENT_SECRET"])
+    with FakeAzure(default_tenant="0d0d0d0d-0000-4000-8000-0000000000b2") as other:
         other.add_feed("beta", "b-feed", packages={"only-in-b": ["1.0.0"]})
         bundle = world.tmp / "both-cas.pem"
         bundle.write_text(Path(fake.ca_path).read_text() + Path(other.ca_path).read_text())
         world.env.update(REQUESTS_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        sign_in(other, world.env, username="beta-user@fabrikam.com")
         Path(world.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"]).write_text(
             f'[artifacts host="{fake.host}" org="alpha"]\nauthority_host = {fake.base_url}\n'
-            "credential = environment\nauth = bearer\n"
+            "credential = shared_cache\nauth = bearer\n"
             f'[artifacts host="{other.host}" org="beta"]\nauthority_host = {other.base_url}\n'
-            "credential = environment\nauth = pat\n"
+            "credential = shared_cache\nauth = pat\n"
         )
         a, b = fake.feed_url("alpha", "a-feed"), other.feed_url("beta", "b-feed")
         target = pip_install(world, ["--index-url", a, "--extra-index-url", b, "only-in-a", "only-in-b"])

@@ -10,12 +10,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
 
 from keyrings.azure_artifacts import service
-from keyrings.azure_artifacts.provider import TokenProvider
 from keyrings.azure_artifacts.testing import FakeAzure
 
 
@@ -25,9 +24,9 @@ def _endpoints(*entries: tuple[str, str, str]) -> str:
     )
 
 
-def test_threads_sharing_the_provider_get_their_own_endpoint_username(tmp_path: Path) -> None:
-    """pip may look up several feeds at once; one per-process provider serves them all, so the
-    endpoint username of one lookup must not leak into another's answer."""
+def test_concurrent_lookups_each_get_their_own_endpoint_username(tmp_path: Path) -> None:
+    """pip may look up several feeds at once in one process: the username travels with each
+    lookup's secret, so one lookup's endpoint username never leaks into another's answer."""
     config = tmp_path / "keyringrc.cfg"
     config.write_text("")
     a = "https://pkgs.dev.azure.com/alpha/_packaging/a/pypi/simple/"
@@ -39,30 +38,14 @@ def test_threads_sharing_the_provider_get_their_own_endpoint_username(tmp_path: 
         "TF_BUILD": "True",
         "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS": _endpoints((a, "alice", "pw-a"), (b, "bob", "pw-b")),
     }
-    resolutions = {url: service.resolve(url, env) for url in (a, b)}
-    a_passed, b_passed = threading.Event(), threading.Event()
-
-    class Interleaved(TokenProvider):
-        """Holds alpha's lookup right after its pass-through step until beta's has run."""
-
-        def pass_through(self, resolution: Any, attempts: list[tuple[str, str]]) -> tuple[Any, list[str]]:
-            found = super().pass_through(resolution, attempts)
-            if resolution.ref.org == "alpha":
-                a_passed.set()
-                b_passed.wait(10)
-            else:
-                b_passed.set()
-            return found
-
-    tokens = Interleaved(env, stderr_isatty=False)
     results: dict[str, Optional[tuple[str, str]]] = {}
+    start = threading.Barrier(2, timeout=10)
 
     def work(url: str) -> None:
-        if url == b:
-            a_passed.wait(10)
-        resolution = resolutions[url]
-        assert resolution is not None
-        results[url] = tokens.provide(resolution, None)
+        start.wait()
+        for _round in range(20):
+            results[url] = service.lookup(url, None, env)
+            assert results[url] is not None
 
     threads = [threading.Thread(target=work, args=(url,)) for url in (a, b)]
     for thread in threads:
@@ -134,9 +117,11 @@ def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
 ) -> None:
     """The lock is an flock, released when its holder dies: deleting the file is never the fix
     (it would let a third process create a second PAT), and pip users need the org, not a hash."""
-    from keyrings.azure_artifacts import provider
+    from keyrings.azure_artifacts import modes
     from keyrings.azure_artifacts._log import get_logger
     from keyrings.azure_artifacts.cache import SecretCache
+    from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.signin import SignIn
 
     config = tmp_path / "keyringrc.cfg"
     config.write_text("")
@@ -149,8 +134,8 @@ def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
     url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
     resolution = service.resolve(url, env)
     assert resolution is not None
-    tokens = TokenProvider(env, stderr_isatty=False)
-    monkeypatch.setattr(provider, "LOCK_TIMEOUT", 0.3)
+    ctx = Context(env, stderr_isatty=False)
+    monkeypatch.setattr(modes, "LOCK_TIMEOUT", 0.3)
     lines: list[str] = []
 
     class Collect(logging.Handler):
@@ -160,8 +145,9 @@ def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
     handler = Collect(logging.WARNING)
     get_logger().addHandler(handler)
     try:
-        with SecretCache(tmp_path / "state" / "secrets").lock(tokens.cache_key(resolution), timeout=1):
-            assert tokens.provide(resolution, None) is None
+        key = modes.mode_for("session").key(SignIn(resolution, ctx))
+        with SecretCache(tmp_path / "state" / "secrets").lock(key, timeout=1):
+            assert service.obtain(resolution, ctx) is None
     finally:
         get_logger().removeHandler(handler)
     assert len(lines) == 1, lines

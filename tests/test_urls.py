@@ -1,4 +1,4 @@
-"""Which service strings are ours (SPEC §2): a table of real-shaped URLs plus property tests."""
+"""Which service strings are ours: a table of real-shaped URLs plus property tests."""
 
 from __future__ import annotations
 

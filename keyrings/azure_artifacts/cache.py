@@ -127,6 +127,11 @@ def _discard(path: Path) -> None:
         path.unlink()
 
 
+def is_key(text: str) -> bool:
+    """True for what `cache_key` makes: 64 lowercase hex digits (safe as a file name)."""
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def cache_key(**parts: object) -> str:
     """A stable file-name-safe key: sha256 of the parts as canonical JSON."""
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=_canon)
@@ -218,8 +223,8 @@ class SecretCache:
         return f"SecretCache({str(self.directory)!r}, margin={self.margin})"
 
     def _path(self, key: str) -> Path:
-        if not key or not all(c in "0123456789abcdef" for c in key):
-            raise ValueError("cache keys are lowercase hex (use cache_key())")
+        if not is_key(key):
+            raise ValueError("cache keys are sha256 hex (use cache_key())")
         return self.directory / (key + _SUFFIX)
 
     def _fresh(self, entry: CachedSecret) -> bool:
@@ -267,7 +272,7 @@ class SecretCache:
         out: list[tuple[str, CachedSecret]] = []
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             key = path.name[: -len(_SUFFIX)]
-            if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            if not is_key(key):
                 continue
             entry = self.peek(key)
             if entry is not None:

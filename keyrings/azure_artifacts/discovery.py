@@ -17,24 +17,11 @@ from urllib.parse import SplitResult, urlsplit
 
 from ._log import get_logger
 from .cache import atomic_write_json, read_json
-from .credentials.base import ENTRA_HOSTS
+from .errors import AzureArtifactsError
+from .microsoft import ENTRA_HOSTS, FIRST_PARTY_TENANT, MSA_TENANT, NULL_TENANT, VSSPS_HOSTS, VSSPS_SUFFIXES
 
 if TYPE_CHECKING:
     from .http import Http
-
-MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
-FIRST_PARTY_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
-NULL_TENANT = "00000000-0000-0000-0000-000000000000"
-
-VSSPS_HOSTS = frozenset({"vssps.dev.azure.com", "vssps.codedev.ms"})
-# Matched on a dot boundary: "<anything>.<suffix>", never "<anything><suffix>".
-VSSPS_SUFFIXES = (
-    "vssps.dev.azure.com",
-    "vssps.visualstudio.com",
-    "vssps.codedev.ms",
-    "vssps.codeapp.ms",
-    "vssps.vsts.me",
-)
 
 Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
 
@@ -252,3 +239,98 @@ class DiscoveryCache:
             "vssps_url": ch.vssps_url,
         }
         atomic_write_json(self.path, data)
+
+
+# -- the authority decision: pinned by the configuration, else discovered once per org ------------
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Where to sign in and which token service to ask, and how that was decided."""
+
+    tenant: str | None
+    authority_host: str
+    vssps_url: str
+    how: str  # "pinned", "discovered", "cached" or "unknown"
+
+
+def org_key(host: str, org: str) -> str:
+    return f"{host}/{org}".lower()
+
+
+def trusted_hosts(*urls: str, feed_host: str | None = None) -> set[str]:
+    """Hosts a 401 may name beyond the known Entra / vssps ones: the URLs configured for this feed
+    and, for the token service of a configured host (Azure DevOps Server), that host itself. Other
+    hosts of the configuration are not trusted: they would receive this host's credentials."""
+    hosts = {urlsplit(u).netloc.lower() for u in urls if u}
+    if feed_host:
+        hosts.add(feed_host.lower())
+    return hosts
+
+
+def decide_authority(
+    *,
+    host: str,
+    org: str,
+    feed_url: str,
+    tenant: str | None,
+    authority_host: str,
+    authority_pinned: bool,
+    vssps_url: str,
+    vssps_pinned: bool,
+    configured_host: bool,
+    http: Callable[[], Http],
+    state: Path,
+) -> Authority:
+    """A pinned tenant costs no request; otherwise the feed's anonymous 401 is asked once per org
+    and kept. Configured URLs always win over what a challenge advertises."""
+    log = get_logger()
+    if tenant:
+        log.debug("tenant %s pinned: no discovery", tenant)
+        return Authority(sign_in_tenant(tenant), authority_host, vssps_url, "pinned")
+    cache = DiscoveryCache(state)
+    key = org_key(host, org)
+    challenge = cache.get(key)
+    how = "cached"
+    if challenge is None:
+        how = "discovered"
+        try:
+            challenge = discover(
+                http(),
+                feed_url,
+                trusted_hosts(authority_host),
+                trusted_hosts(vssps_url, feed_host=host if configured_host else None),
+            )
+        except AzureArtifactsError as exc:
+            from ._log import one_line
+
+            log.debug("discovery failed (%s): signing in without a tenant", one_line(exc))
+            challenge = Challenge(None, None, None)
+        else:
+            try:
+                cache.put(key, challenge)
+            except OSError as exc:
+                log.debug("discovery not cached: %s", exc.__class__.__name__)
+    else:
+        log.debug("discovery: cached for %s (tenant %s)", key, challenge.tenant)
+    if challenge.authority_host and not authority_pinned:
+        authority_host = challenge.authority_host
+    if challenge.vssps_url and not vssps_pinned:
+        vssps_url = challenge.vssps_url.rstrip("/")
+    if not challenge.tenant:
+        how = "unknown"
+    return Authority(
+        sign_in_tenant(challenge.tenant) if challenge.tenant else None, authority_host, vssps_url, how
+    )
+
+
+def describe_authority(host: str, org: str, tenant_source: str | None, state: Path) -> str:
+    """For `explain`: where the tenant comes from, without any request."""
+    if tenant_source:
+        return f"tenant pinned by [{tenant_source}]: no discovery request"
+    found = DiscoveryCache(state).get(org_key(host, org))
+    if found is None:
+        return "not discovered yet: the first lookup asks the feed once (its anonymous 401)"
+    return (
+        f"tenant {found.tenant or '-'}, token service {found.vssps_url or '-'} (from the feed's 401, cached)"
+    )

@@ -1,32 +1,27 @@
-"""resolve(service) -> settings -> credential: the one place that wires config, flows and caches.
+"""What the backend calls: recognise the service string, try the warm path, else resolve the
+settings and run the lookup, then index the answer for the warm path.
 
-Stdlib-only at import time; pydantic (config validation) and the flows' libraries
-load only when a URL turns out to be ours.
+Stdlib-only at import time; pydantic (config validation) and the flows' libraries load only
+when a URL turns out to be ours and the warm path cannot answer.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import TYPE_CHECKING, Optional
 
 from . import urls
-from ._log import fingerprint, get_logger, quiet_libraries
+from ._log import fingerprint, get_logger, one_line, quiet_libraries
 from .config.files import RawConfig, config_path, host_rules, read_config
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .cache import CachedSecret
     from .config.resolve import Resolution
-
-
-class SecretProvider(Protocol):
-    """Turns resolved settings into (username, secret); the token issue fills this in."""
-
-    def provide(self, resolution: Resolution, username: Optional[str]) -> Optional[tuple[str, str]]: ...
-
-    def forget(self, resolution: Resolution) -> bool: ...
-
-    def cache_key(self, resolution: Resolution) -> str: ...
+    from .context import Context
+    from .secret import Secret
 
 
 def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.FeedRef], Optional[RawConfig]]:
@@ -45,32 +40,39 @@ def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Option
     """Settings for one of our URLs (with any configuration problems), or None when not ours."""
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
-    return None if ref is None else _layer(ref, raw, environ)
+    return None if ref is None else layer(ref, raw, environ)
 
 
-def _layer(ref: urls.FeedRef, raw: Optional[RawConfig], environ: Mapping[str, str]) -> Resolution:
+def layer(ref: urls.FeedRef, raw: Optional[RawConfig], environ: Mapping[str, str]) -> Resolution:
     """Validate the config (pydantic loads here) and layer its sections for `ref`."""
-    from .config.resolve import resolve as layer
+    from .config.resolve import resolve as layer_sections
     from .config.resolve import validate
 
-    return layer(validate(raw or read_config(config_path(environ))), ref, environ)
+    return layer_sections(validate(raw or read_config(config_path(environ))), ref, environ)
 
 
 def lookup(
     service: str, username: Optional[str], environ: Optional[Mapping[str, str]] = None
 ) -> Optional[tuple[str, str]]:
-    """(username, secret) for one of our URLs, or None."""
+    """(username, secret) for one of our URLs, or None (never raises for a refusal: one line)."""
+    from .cache import state_dir
+    from .context import Context
+    from .inputs import Inputs
+
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
     if ref is None:
         return None
     log = get_logger()
-    print_ = _fingerprint(service, environ)
-    warm = _warm(print_, environ)
+    inputs = Inputs(environ)
+    config = config_path(inputs.environ)
+    state = state_dir(inputs.environ)
+    inputs.note_file(config)
+    warm = _warm(service, config, state, environ)
     if warm is not None:
         log.debug("%s: warm cache hit (%s, %s)", service, warm.kind, fingerprint(warm.secret))
         return username or warm.username, warm.secret
-    resolution = _layer(ref, raw, environ)
+    resolution = layer(ref, raw, inputs.environ)
     log.debug(
         "%s: org=%s project=%s feed=%s upload=%s", ref.service, ref.org, ref.project, ref.feed, ref.upload
     )
@@ -84,91 +86,55 @@ def lookup(
             more,
         )
         return None
-    applied = [r.name for r in resolution.sections if r.applies]
-    log.debug("sections applied (least to most specific): %s", applied or "none")
+    log.debug(
+        "sections applied (least to most specific): %s", [r.name for r in resolution.sections if r.applies]
+    )
     quiet_libraries()
-    tokens = provider(environ)
-    found = tokens.provide(resolution, username)
-    if found is not None:
-        _remember(print_, environ, tokens, resolution, found[1])
-    return found
+    ctx = Context(inputs.environ, inputs=inputs)
+    found = obtain(resolution, ctx, username)
+    if found is None:
+        return None
+    if found.key is not None and ctx.checkpoint is not None:
+        try:
+            from . import warm as warm_index
+
+            warm_index.write(state, service, config, found.key, ctx.checkpoint)
+        except OSError as exc:
+            log.debug("warm index not written: %s", exc.__class__.__name__)
+    return found.username, found.secret
 
 
-def _fingerprint(service: str, environ: Mapping[str, str]) -> str:
-    from . import fastpath
-
-    return fastpath.fingerprint(service, config_path(environ), environ)
-
-
-def _warm(print_: str, environ: Mapping[str, str]) -> Optional[CachedSecret]:
-    from . import fastpath
-    from .cache import state_dir
+def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None) -> Optional[Secret]:
+    """The lookup's secret, or None with one warning line naming the org and what to do."""
+    from .cache import LockTimeout
+    from .errors import AzureArtifactsError
+    from .lookup import obtain as run
 
     try:
-        return fastpath.read(state_dir(environ), print_)
+        found = run(resolution, ctx, username)
+    except AzureArtifactsError as exc:
+        prefix = f"no credential for '{resolution.ref.org}': " if isinstance(exc, LockTimeout) else ""
+        get_logger().warning("%s%s", prefix, one_line(exc))
+        return None
+    return found if found.secret else None
+
+
+def _warm(service: str, config: Path, state: Path, environ: Mapping[str, str]) -> Optional[CachedSecret]:
+    from . import warm
+
+    try:
+        return warm.read(state, service, config, environ)
     except OSError:
         return None
 
 
-def _remember(
-    print_: str, environ: Mapping[str, str], tokens: SecretProvider, resolution: Resolution, secret: str
-) -> None:
-    """Index the secret-cache entry this lookup used, so the next one takes the warm path."""
-    from . import fastpath
-    from .cache import CachedSecret, read_json, state_dir
-
-    key = tokens.cache_key(resolution)
-    state = state_dir(environ)
-    entry = CachedSecret.from_json(read_json(state / "secrets" / f"{key}.json"))
-    if entry is None or entry.secret != secret:
-        return  # a pass-through secret (static, pipelines) or a PAT kept elsewhere
-    try:
-        fastpath.write(state, print_, key)
-    except OSError as exc:
-        get_logger().debug("warm index not written: %s", exc.__class__.__name__)
-
-
 def forget(service: str, environ: Optional[Mapping[str, str]] = None) -> bool:
-    """Forget cached secrets for a service; True when anything was forgotten."""
+    """Forget cached secrets for a service (revoking PATs we created); True when anything went."""
+    from .context import Context
+    from .lookup import forget as forget_feed
+
+    environ = os.environ if environ is None else environ
     resolution = resolve(service, environ)
     if resolution is None:
         return False
-    return provider(environ).forget(resolution)
-
-
-_providers: dict[int, SecretProvider] = {}
-
-
-def provider(environ: Optional[Mapping[str, str]] = None) -> SecretProvider:
-    """One provider per process (it keeps HTTP connections and memos warm)."""
-    environ = os.environ if environ is None else environ
-    found = _providers.get(id(environ))
-    if found is None:
-        from .provider import TokenProvider
-
-        found = _providers[id(environ)] = TokenProvider(environ)
-    return found
-
-
-def describe_chain(resolution: Resolution, environ: Mapping[str, str]) -> list[str]:
-    """The credential names that would be tried, in order, without running any of them."""
-    from .provider import TokenProvider
-
-    tokens = TokenProvider(environ)
-    settings = resolution.settings
-    options = tokens.flow_options(resolution, tenant=settings.tenant, authority_host=settings.authority_host)
-    return tokens.chain_names(settings, options)
-
-
-def describe_discovery(resolution: Resolution, environ: Mapping[str, str]) -> str:
-    """Where the tenant and token service come from for `explain` (no request is made)."""
-    from .provider import TokenProvider
-
-    return TokenProvider(environ).describe_discovery(resolution)
-
-
-def describe_cache(resolution: Resolution, environ: Mapping[str, str]) -> dict[str, Optional[str]]:
-    """Kind and expiry of what is cached for these settings (never the secret)."""
-    from .provider import TokenProvider
-
-    return TokenProvider(environ).describe_cache(resolution)
+    return forget_feed(resolution, Context(environ))

@@ -88,7 +88,7 @@ class FeedRef:
         return f"{base}/_packaging/{feed}/pypi/simple/"
 
     def default_vssps_url(self) -> str:
-        """Where session tokens and PATs are minted for this organization (SPEC §3 `vssps_url`)."""
+        """Where session tokens and PATs are minted for this organization."""
         if self.kind == "dev.azure.com":
             return f"https://vssps.dev.azure.com/{self.org}"
         if self.kind == "codedev.ms":

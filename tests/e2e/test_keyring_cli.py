@@ -32,7 +32,7 @@ def test_debug_log_goes_to_stderr_without_secrets(sp_sandbox: Sandbox) -> None:
     [session] = fake.issued("session")
     assert result.stdout == session.secret + "\n"
     log = result.stderr
-    # SPEC §5: section chosen, flow tried, cache hit/miss, request URLs (wording is free).
+    # Debug logging names the section chosen, flow tried, cache hit/miss, request URLs (wording is free).
     for decision in ("section", "miss", "environment", "/_apis/Token/SessionTokens"):
         assert decision in log, f"no {decision!r} in the debug log"
     assert f"sha256:{session.fingerprint}" in log  # the secret is named by its fingerprint only

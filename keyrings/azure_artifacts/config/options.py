@@ -1,4 +1,4 @@
-"""The option table of SPEC §3: one validated model, with errors that name the option.
+"""The option table: one validated model, with errors that name the option.
 
 pydantic is imported here and only here; this module is loaded only for URLs
 that are ours (never on a foreign lookup).
@@ -44,6 +44,7 @@ class Options(BaseModel):
     allow_http: Annotated[Optional[bool], BeforeValidator(v.boolean)] = None
 
 
+# The model and the typed settings list the same options (a test holds them together).
 OPTION_NAMES: tuple[str, ...] = tuple(Options.model_fields)
 
 

@@ -5,7 +5,7 @@ Regenerate the docs copy with::
     python -m keyrings.azure_artifacts.config.reference > docs/configuration.md
 
 Option names and the allowed choices come from `options.Options` and `values`; the
-defaults from `resolve.DEFAULTS`. Only the prose lives here, and a test checks that it
+defaults from `settings.Settings`. Only the prose lives here, and a test checks that it
 covers exactly `OPTION_NAMES`, so a new option cannot be left out of the docs.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from ..credentials.names import ALL_NAMES
 from . import values
 from .options import HOST_ONLY_OPTIONS, OPTION_NAMES
-from .resolve import DEFAULTS
+from .settings import Settings
 
 START = "<!-- reference:start -->"
 END = "<!-- reference:end -->"
@@ -29,7 +29,7 @@ def _codes(names: tuple[str, ...]) -> str:
 
 DURATION = "a duration: `90d`, `12h`, `45m`, `1d12h`, or ISO 8601 `P90D` (at most 366 days)"
 
-# option -> (values, what it does); defaults come from resolve.DEFAULTS unless overridden below.
+# option -> (values, what it does); defaults come from settings.Settings unless overridden below.
 DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "auth": (
         _codes(values.AUTH_MODES),
@@ -109,19 +109,14 @@ DEFAULT_TEXT: dict[str, str] = {
 }
 
 
-def _duration_text(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def default_text(name: str) -> str:
     if name in DEFAULT_TEXT:
         return DEFAULT_TEXT[name]
-    value: Any = DEFAULTS[name]
+    from .._text import duration_text
+
+    value: Any = getattr(Settings(), name)
     if name.endswith("_duration") or name.endswith("_before"):
-        return f"`{_duration_text(int(value))}`"
+        return f"`{duration_text(int(value))}`"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, tuple):

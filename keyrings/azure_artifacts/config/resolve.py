@@ -6,32 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..credentials.base import PUBLIC_AUTHORITY_HOST
 from ..urls import FeedRef
 from . import values
 from .files import RawConfig, problem
-from .options import HOST_ONLY_OPTIONS, OPTION_NAMES, Options, validate_options
+from .options import HOST_ONLY_OPTIONS, Options, validate_options
 from .sections import Section, mismatch
-
-DEFAULTS: dict[str, Any] = {
-    "auth": "session",
-    "credential": ("auto",),
-    "tenant": None,
-    "authority_host": PUBLIC_AUTHORITY_HOST,
-    "client_id": None,
-    "scopes": None,  # vso.packaging, or vso.packaging_write for upload URLs
-    "pat_duration": 30 * 86400,
-    "pat_renew_before": 3 * 86400,
-    "session_duration": 4 * 3600,
-    "username": "VssSessionToken",
-    "interactive": "auto",
-    "token_env": "AZURE_DEVOPS_EXT_PAT",
-    "token_file": None,
-    "vssps_url": None,  # from discovery, else from the feed host
-    "timeout": 20.0,
-    "path_prefix": "",
-    "allow_http": False,
-}
+from .settings import OPTION_NAMES, Settings
 
 
 @dataclass(frozen=True)
@@ -40,20 +20,6 @@ class SectionReport:
     applies: bool
     weight: int
     reason: str
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Resolved option values (plain data) and where each came from."""
-
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["values"][name]
-        except KeyError:
-            raise AttributeError(name) from None
 
 
 @dataclass(frozen=True)
@@ -90,7 +56,7 @@ def validate(raw: RawConfig) -> ValidConfig:
 
 
 def env_options(environ: Mapping[str, str]) -> tuple[dict[str, tuple[Any, str]], list[str]]:
-    """SPEC §7 compatibility variables that act as option defaults below `[artifacts]`."""
+    """The compatibility variables (README "Moving from ...") that act as option defaults below `[artifacts]`."""
     found: dict[str, tuple[Any, str]] = {}
     problems: list[str] = []
 
@@ -156,14 +122,18 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
             else:
                 chosen[name], sources[name] = _default(name, ref), "default"
     errors = tuple(valid.problems) + tuple(env_problems)
-    return Resolution(ref, valid.raw, tuple(reports), Settings(chosen, sources), errors)
+    return Resolution(ref, valid.raw, tuple(reports), Settings(**chosen, sources=sources), errors)
+
+
+_BUILT_IN = Settings()
 
 
 def _default(name: str, ref: FeedRef) -> Any:
+    """The built-in default; a few depend on the URL."""
     if name == "scopes":
         return ("vso.packaging_write",) if ref.upload else ("vso.packaging",)
     if name == "vssps_url":
         return ref.default_vssps_url()
     if name == "path_prefix":
         return ref.path_prefix
-    return DEFAULTS[name]
+    return getattr(_BUILT_IN, name)

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from .._log import redact
-from .base import ENTRA_HOSTS, PUBLIC_AUTHORITY_HOST, FlowOptions
+from ..microsoft import ENTRA_HOSTS, PUBLIC_AUTHORITY_HOST
+from .base import FlowOptions
 
 _MAX_REASON = 200
 

@@ -10,26 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-ADO_RESOURCE = "499b84ac-1321-427f-aa17-267ca6975798"
-ADO_SCOPE = ADO_RESOURCE + "/.default"
-PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com"
-# Entra ID authority hosts of the public and sovereign clouds: instance discovery works there,
-# and a feed's 401 may name them as its sign-in authority.
-ENTRA_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoft.com",
-        "login.windows.net",
-        "sts.windows.net",
-        "login.microsoftonline.us",
-        "login.usgovcloudapi.net",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-        "login.microsoftonline.de",
-    }
-)
-# Azure Artifacts credential provider's public client; used for user sign-in by default.
-DEFAULT_PUBLIC_CLIENT_ID = "d5a56ea4-7369-46b8-a538-c370805301bf"
+from ..microsoft import PUBLIC_AUTHORITY_HOST
 
 
 @dataclass(frozen=True)
@@ -66,7 +47,7 @@ class FlowOptions:
     login_hint: str | None = None  # user sign-in: which cached account / which user to suggest
     interactive_timeout: float = 300.0  # longest wait for a person (device code, browser, broker)
     # Managed identity may ask IMDS (169.254.169.254) only when the config names it explicitly:
-    # `auto` never probes (SPEC §4), but `credential = managed_identity` on an Azure VM must.
+    # `auto` never probes (docs/design.md), but `credential = managed_identity` on an Azure VM must.
     allow_imds: bool = False
 
 

@@ -62,7 +62,7 @@ def unavailable_reason(name: str, options: FlowOptions) -> str | None:
 
 
 def auto_chain(options: FlowOptions) -> list[str]:
-    """SPEC §4 step 3: the flows `credential = auto` tries, in order, for these options."""
+    """The flows `credential = auto` tries, in order, for these options."""
     options = replace(options, allow_imds=False)  # `auto` never probes IMDS
     names: list[str] = []
     if unavailable_reason("static", options) is None:
@@ -95,6 +95,13 @@ def fix_hint(service_url: str = "") -> str:
     return f"Run `az login`, or `azure-artifacts-keyring login {url}` in a terminal"
 
 
+def run(flows: Sequence[TokenFlow], org: str, fix: str, scope: str) -> tuple[str, AccessToken]:
+    """(name of the flow that answered, its token); ChainFailed listing every attempt otherwise."""
+    chained = ChainedFlow(flows, org, fix=fix)
+    token = chained.get_token(scope)
+    return chained.answered, token
+
+
 class ChainedFlow:
     """Tries each flow in order: unavailable → next; failed → stop. Reports every attempt."""
 
@@ -104,6 +111,7 @@ class ChainedFlow:
         self.flows = list(flows)
         self.org = org
         self.fix = fix or fix_hint()
+        self.answered = ""  # the name of the flow that produced the last token
 
     def get_token(self, scope: str) -> AccessToken:
         log = get_logger()
@@ -125,6 +133,7 @@ class ChainedFlow:
                 log.debug("credential %s: unexpected %s", flow.name, type(exc).__name__, exc_info=True)
                 raise ChainFailed(self.org, attempts, self.fix) from None
             log.debug("credential %s: token obtained", flow.name)
+            self.answered = flow.name
             return token
         raise ChainFailed(self.org, attempts, self.fix, exhausted=True)
 

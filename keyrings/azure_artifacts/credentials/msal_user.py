@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 from .._log import get_logger
 from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
 from ._util import authority_host, is_microsoft_host, one_line
-from .base import DEFAULT_PUBLIC_CLIENT_ID, AccessToken, FlowOptions
+from .base import AccessToken, FlowOptions
 
 CACHE_FILE_NAME = "msal_token_cache.bin"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

@@ -1,4 +1,4 @@
-"""Credential names of SPEC §3, in the order `auto` considers them."""
+"""Credential names, in the order `auto` considers them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`static`: a PAT or token the user already has, from `token_file` or an environment variable.
 
 The secret is handed back as is (no exchange). Order: `token_file`, then the variable named
-by `token_env`, then `AZURE_DEVOPS_EXT_PAT` (the Azure CLI's variable, SPEC §7).
+by `token_env`, then `AZURE_DEVOPS_EXT_PAT` (the Azure CLI's variable).
 
 A `token_file` readable or writable by group or others is used, with one warning line:
 Kubernetes secret volumes and CI steps that `echo $PAT > file` produce 0644 files, and
@@ -84,8 +84,27 @@ def read_token_file(path: Path) -> str:
     return token
 
 
+def token_file_path(options: FlowOptions) -> Path | None:
+    return Path(os.path.expanduser(options.token_file)) if options.token_file else None
+
+
+def read_token(options: FlowOptions) -> str:
+    """The configured PAT or token: CredentialUnavailable when none is configured,
+    AuthenticationFailed when the configured file cannot be used."""
+    path = token_file_path(options)
+    if path is not None:
+        get_logger().debug("static: reading token_file %s", path)
+        return read_token_file(path)
+    found = _env_token(options)
+    if found is None:
+        raise CredentialUnavailable(unavailable_reason(options) or "no token configured")
+    name, value = found
+    get_logger().debug("static: token from %s", name)
+    return value
+
+
 class StaticFlow:
-    """Returns the configured PAT or token unchanged; the provider passes it through as the secret."""
+    """The configured PAT or token, unchanged (the lookup hands it over without an exchange)."""
 
     name = "static"
 
@@ -93,17 +112,7 @@ class StaticFlow:
         self.options = options
 
     def get_token(self, scope: str) -> AccessToken:
-        options = self.options
-        if options.token_file:
-            path = Path(os.path.expanduser(options.token_file))
-            get_logger().debug("static: reading token_file %s", path)
-            return _pass_through(read_token_file(path))
-        found = _env_token(options)
-        if found is None:
-            raise CredentialUnavailable(unavailable_reason(options) or "no token configured")
-        name, value = found
-        get_logger().debug("static: token from %s", name)
-        return _pass_through(value)
+        return _pass_through(read_token(self.options))
 
 
 def _pass_through(token: str) -> AccessToken:

@@ -75,9 +75,11 @@ def parse_valid_to(value: object) -> int:
 
 def format_valid_to(valid_to: datetime) -> str:
     """ISO 8601 UTC with a `Z`, as the REST APIs expect (naive datetimes are taken as UTC)."""
+    from .._text import iso_utc
+
     if valid_to.tzinfo is None:
         valid_to = valid_to.replace(tzinfo=timezone.utc)
-    return valid_to.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(valid_to.timestamp())
 
 
 def split_scopes(value: object) -> tuple[str, ...]:

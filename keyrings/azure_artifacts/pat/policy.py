@@ -1,7 +1,7 @@
 """The PAT lifecycle as pure decisions: reuse, rotate, replace or create, given `now`.
 
-Nothing here does I/O: the provider reads the store, asks `decide`, and acts on the
-answer (create through `exchange.pat`, keep through `pat_store`).
+Nothing here does I/O: `mode` reads the store, asks `decide`, and acts on the answer
+(create through `client`, keep through `store`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from ._log import fingerprint
+from .._log import fingerprint
 
-TOOL = "keyrings.azure-artifacts"
-# A PAT must outlive a lookup by this much to be handed out (SPEC §4 step 2).
+# A PAT must outlive a lookup by this much to be handed out (the cache's freshness rule).
 MIN_REMAINING = 300
 READ_SCOPE = "vso.packaging"
 WRITE_SCOPE = "vso.packaging_write"
@@ -166,13 +165,3 @@ def decide(
 def valid_to(now: float, duration: int) -> datetime:
     """The expiry to ask for: `pat_duration` from now, whole seconds, UTC."""
     return datetime.fromtimestamp(int(now) + duration, tz=timezone.utc)
-
-
-def display_name(hostname: str, org: str, feed: Optional[str]) -> str:
-    """Names the tool, this machine and the org (and feed), so a user can tell our PATs apart."""
-    where = f"{org}/{feed}" if feed else org
-    return f"{TOOL} on {hostname or 'unknown host'} for {where}"[:200]
-
-
-def iso_utc(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from .._log import fingerprint, get_logger
 from ..errors import AuthenticationFailed, ServiceError
-from . import IssuedToken, format_valid_to, json_body, parse_valid_to, refuse, split_scopes
+from ..exchange import IssuedToken, format_valid_to, json_body, parse_valid_to, refuse, split_scopes
 
 if TYPE_CHECKING:
     from ..http import Http

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Optional
 
-from ._log import get_logger
-from .cache import _discard, atomic_write_json, read_json
-from .pats import StoredPat
+from .._log import get_logger
+from ..cache import _discard, atomic_write_json, is_key, read_json
+from .policy import StoredPat
 
 FILE = "file"
 SERVICE = "azure-artifacts-keyring PAT"
@@ -99,7 +99,7 @@ class PatStore:
         return self._backends
 
     def _path(self, key: str) -> Path:
-        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+        if not is_key(key):
             raise ValueError("PAT store keys are sha256 hex (use cache_key())")
         return self.directory / (key + _SUFFIX)
 
@@ -163,7 +163,7 @@ class PatStore:
         out: list[tuple[str, StoredPat]] = []
         for path in sorted(self.directory.glob("*" + _SUFFIX)):
             key = path.name[: -len(_SUFFIX)]
-            if len(key) != 64:
+            if not is_key(key):
                 continue
             found = self._index(key)
             if found is not None:

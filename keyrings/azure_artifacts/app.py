@@ -1,0 +1,162 @@
+"""The application API behind the command line: explain, check, login, logout, status, token.
+
+Each command is a method that returns plain data (dicts and dataclasses, never a secret except
+from `token`); the CLI only parses arguments and prints. Errors are AzureArtifactsError with a
+one-line message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .errors import AzureArtifactsError, ConfigError
+
+if TYPE_CHECKING:
+    from .config.resolve import Resolution
+    from .context import Context
+    from .secret import Secret
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """`explain`: the JSON report, plus lines only the human form shows."""
+
+    report: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    path: str
+    exists: bool
+    sections: int
+    problems: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+class App:
+    """One environment (a copy of os.environ, with --config applied) and its clock and terminal."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        now: Callable[[], float] = time.time,
+        stderr_isatty: Optional[bool] = None,
+    ) -> None:
+        self.environ = environ
+        self.now = now
+        self.stderr_isatty = stderr_isatty
+
+    def context(self) -> Context:
+        from .context import Context
+
+        return Context(self.environ, now=self.now, stderr_isatty=self.stderr_isatty)
+
+    # -- configuration --------------------------------------------------------------------
+    def check(self) -> CheckResult:
+        from .config.files import config_path, read_config
+        from .config.resolve import env_options, validate
+
+        path = config_path(self.environ)
+        valid = validate(read_config(path))
+        # A bad compatibility variable blocks every lookup, whose message sends the user here.
+        problems = list(valid.problems) + env_options(self.environ)[1]
+        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems)
+
+    def explain(self, url: str) -> Explanation:
+        from .explain import explain
+
+        return explain(url, self.environ, self.context())
+
+    # -- credentials ----------------------------------------------------------------------
+    def resolution(self, url: str, *, interactive: bool = True) -> Resolution:
+        """Settings for one of our URLs; a person asked for this, so unless the config says
+        `interactive = never`, signing in may prompt."""
+        from . import service
+
+        resolution = service.resolve(url, self.environ)
+        if resolution is None:
+            raise AzureArtifactsError(
+                f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring explain URL)"
+            )
+        if resolution.errors:
+            raise ConfigError(list(resolution.errors))
+        settings = resolution.settings
+        if interactive and settings.interactive != "never":
+            import dataclasses
+
+            settings = settings.override("interactive", "always", "command line")
+            resolution = dataclasses.replace(resolution, settings=settings)
+        return resolution
+
+    def token(self, url: str, *, interactive: bool = False) -> Secret:
+        """The secret a lookup would return (the same cache, chain and interactivity rules)."""
+        from .lookup import obtain
+
+        return obtain(self.resolution(url, interactive=interactive), self.context())
+
+    def login(self, url: str) -> Secret:
+        """Obtain and cache a credential now; a stored PAT the service refuses is replaced."""
+        return self.token(url, interactive=True)
+
+    def logout(self, url: Optional[str], *, revoke: bool) -> bool:
+        """Forget what is cached for one feed (True when anything was), or everything."""
+        from .lookup import forget
+
+        if url:
+            return forget(self.resolution(url), self.context(), revoke)
+        self.logout_all(revoke=revoke)
+        return True
+
+    def logout_all(self, *, revoke: bool) -> None:
+        """Every cached secret and the sign-in cache go; each stored PAT through its feed's
+        settings (to revoke it). Tenant discovery is kept: it is no credential. Raises when some
+        PATs could not be revoked (they are kept)."""
+        from ._log import one_line
+        from .credentials.msal_user import forget_sign_ins
+        from .lookup import forget
+
+        ctx = self.context()
+        store = ctx.pat_store()
+        failures = []
+        for service_url in sorted({pat.service for _key, pat in store.entries()}):
+            try:
+                forget(self.resolution(service_url), ctx, revoke)
+            except AzureArtifactsError as exc:
+                if revoke:
+                    failures.append(f"{service_url}: {one_line(exc)}")
+                    continue
+                for key, pat in store.entries():  # settings no longer resolve: forget by record
+                    if pat.service == service_url:
+                        store.delete(key)
+        # Last: revoking needed the sign-in.
+        ctx.secret_cache().clear()
+        forget_sign_ins(ctx.state_dir())
+        if failures:
+            raise AzureArtifactsError(
+                f"{len(failures)} feed(s) kept their PATs, they could not be revoked: {failures[0]}"
+            )
+
+    def status(self) -> list[dict[str, Any]]:
+        """Every cached secret and stored PAT, described without the secret."""
+        from ._text import iso_utc
+
+        ctx = self.context()
+        records: list[Any] = [entry for _key, entry in ctx.secret_cache().entries()]
+        records += [pat for _key, pat in ctx.pat_store().entries()]
+        items = [
+            {
+                "org": r.org,
+                "project": r.project,
+                "feed": r.feed,
+                "kind": getattr(r, "kind", "pat"),
+                "scopes": list(r.scopes),
+                "username": r.username,
+                "expires_at": iso_utc(r.expires_at),
+            }
+            for r in records
+        ]
+        return sorted(items, key=lambda c: (c["org"].lower(), c["project"] or "", c["feed"] or "", c["kind"]))

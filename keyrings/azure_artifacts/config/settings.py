@@ -1,0 +1,72 @@
+"""Resolved settings for one feed: typed values and where each came from (stdlib only)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..microsoft import PUBLIC_AUTHORITY_HOST
+
+# Every option a section may set, in the order `explain` lists them.
+OPTION_NAMES: tuple[str, ...] = (
+    "auth",
+    "credential",
+    "tenant",
+    "authority_host",
+    "client_id",
+    "scopes",
+    "pat_duration",
+    "pat_renew_before",
+    "session_duration",
+    "username",
+    "interactive",
+    "token_env",
+    "token_file",
+    "vssps_url",
+    "timeout",
+    "path_prefix",
+    "allow_http",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One value per option (defaults filled in) and, in `sources`, the section name as written,
+    `env:VAR` or `default` it came from."""
+
+    auth: str = "session"
+    credential: tuple[str, ...] = ("auto",)
+    tenant: Optional[str] = None
+    authority_host: str = PUBLIC_AUTHORITY_HOST
+    client_id: Optional[str] = None
+    scopes: tuple[str, ...] = ("vso.packaging",)
+    pat_duration: int = 30 * 86400
+    pat_renew_before: int = 3 * 86400
+    session_duration: int = 4 * 3600
+    username: str = "VssSessionToken"
+    interactive: str = "auto"
+    token_env: str = "AZURE_DEVOPS_EXT_PAT"
+    token_file: Optional[str] = None
+    vssps_url: str = ""
+    timeout: float = 20.0
+    path_prefix: str = ""
+    allow_http: bool = False
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """(option, value) in the documented order."""
+        for name in OPTION_NAMES:
+            yield name, getattr(self, name)
+
+    def source(self, name: str) -> str:
+        return self.sources.get(name, "default")
+
+    def configured(self, name: str) -> bool:
+        """True when a section or a variable set the option (not the built-in default)."""
+        return self.source(name) != "default"
+
+    def override(self, name: str, value: Any, source: str) -> Settings:
+        """A copy with one option replaced (the CLI's `interactive = always`, for example)."""
+        return dataclasses.replace(self, **{name: value}, sources={**self.sources, name: source})

@@ -1,0 +1,86 @@
+"""What a lookup runs with: its environment, clock and terminal, and the state and HTTP clients
+shared by every step. Tests pass their own environment, clock and terminal answer."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+if TYPE_CHECKING:
+    from .cache import SecretCache
+    from .http import Http
+    from .inputs import Inputs
+    from .pat.store import PatStore
+
+CI_VARIABLES = ("CI", "TF_BUILD", "GITHUB_ACTIONS")
+# One HTTP client per timeout for the whole process: lookups for several feeds (pip asks for
+# each index) reuse its connections.
+_POOL: dict[float, Http] = {}
+
+
+def is_interactive(setting: str, environ: Mapping[str, str], stderr_isatty: Optional[bool] = None) -> bool:
+    """`auto`: a person can see stderr (where prompts go) and no CI variable is set."""
+    if setting in ("always", "never"):
+        return setting == "always"
+    if any(environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES):
+        return False
+    if stderr_isatty is None:
+        try:
+            stderr_isatty = sys.stderr is not None and sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            stderr_isatty = False
+    return stderr_isatty
+
+
+@dataclass
+class Context:
+    """One per process (or per test): lookups for several feeds share its HTTP connections."""
+
+    environ: Mapping[str, str]
+    now: Callable[[], float] = time.time
+    stderr_isatty: Optional[bool] = None
+    inputs: Optional[Inputs] = None  # set by the lookup that records what it reads
+    checkpoint: Optional[dict[str, Any]] = None  # the inputs that decided which cache entry to read
+    _http: dict[float, Http] = field(default_factory=lambda: _POOL, repr=False)
+    _pats: Optional[PatStore] = field(default=None, repr=False)
+
+    def interactive(self, setting: str) -> bool:
+        return is_interactive(setting, self.environ, self.stderr_isatty)
+
+    def state_dir(self) -> Path:
+        from .cache import state_dir
+
+        return state_dir(self.environ)
+
+    def secret_cache(self) -> SecretCache:
+        from .cache import SecretCache
+
+        return SecretCache(self.state_dir() / "secrets", now=self.now)
+
+    def pat_store(self) -> PatStore:
+        if self._pats is None:
+            from .pat.store import PatStore
+
+            self._pats = PatStore(self.state_dir() / "pats")
+        return self._pats
+
+    def http(self, timeout: float) -> Http:
+        if timeout not in self._http:
+            from .http import Http
+
+            self._http[timeout] = Http(timeout=timeout)
+        return self._http[timeout]
+
+    def note_file(self, path: Path) -> None:
+        """The answer depends on this file: the warm path must see it unchanged."""
+        if self.inputs is not None:
+            self.inputs.note_file(path)
+
+    def decided(self) -> None:
+        """Everything read so far chose the cache entry; later reads (sign-in) do not."""
+        if self.inputs is not None:
+            self.checkpoint = self.inputs.snapshot()

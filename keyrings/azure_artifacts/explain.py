@@ -1,0 +1,161 @@
+"""`explain`: how a URL is read, which sections apply, every resolved option with its source,
+the credential chain and what is cached. Nothing is run and no request is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from .app import Explanation
+    from .config.resolve import Resolution
+    from .context import Context
+    from .urls import FeedRef
+
+_NO_URL = dict.fromkeys(("host", "org", "project", "feed", "view", "upload"))
+
+
+def url_fields(url: str, ref: Optional[FeedRef]) -> dict[str, Any]:
+    if ref is None:
+        return {"service": url, **_NO_URL}
+    return {
+        "service": url,
+        "host": ref.netloc,
+        "org": ref.org,
+        "project": ref.project,
+        "feed": ref.feed,
+        "view": ref.view,
+        "upload": ref.upload,
+    }
+
+
+def jsonable(value: Any) -> Any:
+    """Tuples as lists; whole seconds as integers, so `timeout = 20` is 20, not 20.0."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
+    from . import service
+    from .app import Explanation
+    from .config.files import config_path, read_config
+    from .config.resolve import validate
+
+    path = config_path(environ)
+    resolution = service.resolve(url, environ)
+    if resolution is None:
+        valid = validate(read_config(path))
+        return Explanation(
+            {
+                "url": url_fields(url, None),
+                "ours": False,
+                "config": {"path": str(path), "exists": valid.raw.exists, "errors": list(valid.problems)},
+                "sections": [],
+                "settings": {},
+                "chain": [],
+                "cache": {"kind": None, "expires_at": None},
+            }
+        )
+    settings = resolution.settings
+    report = {
+        "url": url_fields(url, resolution.ref),
+        "ours": True,
+        "config": {"path": str(path), "exists": resolution.config.exists, "errors": list(resolution.errors)},
+        "sections": [
+            {"name": s.name, "applies": s.applies, "weight": s.weight, "reason": s.reason}
+            for s in resolution.sections
+        ],
+        "settings": {
+            name: {"value": jsonable(value), "from": settings.source(name)}
+            for name, value in settings.items()
+        },
+        "chain": chain(resolution, ctx),
+        "cache": cache_state(resolution, ctx),
+    }
+    notes = [] if resolution.errors else [f"Tenant    {tenant(resolution, ctx)}"]
+    return Explanation(report, notes)
+
+
+def chain(resolution: Resolution, ctx: Context) -> list[str]:
+    from .signin import SignIn
+
+    return SignIn(resolution, ctx).chain()
+
+
+def tenant(resolution: Resolution, ctx: Context) -> str:
+    """Where the tenant and token service come from."""
+    from .discovery import describe_authority
+    from .passthrough import KINDS
+
+    names = chain(resolution, ctx)
+    if names and all(name in KINDS for name in names):
+        return "not needed: a static or Azure Pipelines credential is handed over as it is"
+    settings, ref = resolution.settings, resolution.ref
+    source = settings.source("tenant") if settings.tenant else None
+    return describe_authority(ref.netloc, ref.org, source, ctx.state_dir())
+
+
+def cache_state(resolution: Resolution, ctx: Context) -> dict[str, Any]:
+    """Kind and expiry of what a lookup would reuse (a stored PAT for `auth = pat`)."""
+    from ._text import iso_utc
+    from .modes import mode_for
+    from .signin import SignIn
+
+    mode = mode_for(resolution.settings.auth)
+    key = mode.key(SignIn(resolution, ctx))
+    found: Any = ctx.pat_store().get(key) if mode.kind == "pat" else ctx.secret_cache().peek(key)
+    if found is None:
+        return {"kind": None, "expires_at": None}
+    return {"kind": getattr(found, "kind", "pat"), "expires_at": iso_utc(found.expires_at)}
+
+
+def human(report: dict[str, Any], notes: list[str]) -> str:
+    """The report as aligned text, for a person."""
+    from ._text import duration_text
+
+    url, config = report["url"], report["config"]
+    lines = [f"URL       {url['service']}"]
+    if not report["ours"]:
+        lines.append("          not an Azure Artifacts feed URL: this backend returns nothing for it")
+    else:
+        parts = [f"{k} {url[k] or '-'}" for k in ("host", "org", "project", "feed", "view")]
+        parts.append("upload yes" if url["upload"] else "upload no")
+        lines.append("          " + "  ".join(parts))
+    exists = "exists" if config["exists"] else "not found: defaults apply"
+    lines.append(f"Config    {config['path']} ({exists})")
+    lines += [f"  error   {error}" for error in config["errors"]]
+    if report["sections"]:
+        lines.append("Sections  (the most specific applicable section wins, option by option)")
+        width = max(len(s["name"]) for s in report["sections"]) + 4
+        lines.append(f"  {'applies':<8}{'weight':<8}{'section':<{width}}why")
+        for s in report["sections"]:
+            applies = "yes" if s["applies"] else "no"
+            lines.append(f"  {applies:<8}{s['weight']:<8}{'[' + s['name'] + ']':<{width}}{s['reason']}")
+    elif report["ours"]:
+        lines.append("Sections  none: built-in defaults apply")
+    if report["settings"]:
+        lines.append("Settings")
+        for name, item in report["settings"].items():
+            if name in ("path_prefix", "allow_http") and item["from"] == "default":
+                continue  # only meaningful for hosts declared by a host section
+            value = item["value"]
+            if value is None:
+                shown = "-"
+            elif isinstance(value, list):
+                shown = ", ".join(value)
+            elif name.endswith(("_duration", "_before")):
+                shown = duration_text(int(value))
+            else:
+                shown = str(value)
+            source = item["from"]
+            source = source if source == "default" or source.startswith("env:") else f"[{source}]"
+            lines.append(f"  {name:<18}{shown:<44}{source}")
+    if report["ours"]:
+        lines.append("Chain     " + (" -> ".join(report["chain"]) or "-"))
+        cache = report["cache"]
+        cached = f"{cache['kind']}, expires {cache['expires_at']}" if cache["kind"] else "nothing cached"
+        lines.append(f"Cache     {cached}")
+    return "\n".join(lines + notes)

@@ -1,0 +1,86 @@
+"""The warm path: a second process finds the cached secret without importing the heavy libraries."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from keyrings.azure_artifacts.testing import FakeAzure
+
+HEAVY = ["pydantic", "msal", "msal_extensions", "azure.identity", "azure.core", "requests", "urllib3"]
+APP_ID = "00000000-0000-0000-0000-0000000000aa"
+
+PROBE = """
+import json, sys
+import keyring
+from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
+names = [type(b).__name__ for b in keyring.backend.get_all_keyring()]
+secret = AzureArtifactsKeyring().get_password(sys.argv[1], "someone")
+heavy = [m for m in sys.argv[2].split(",") if m in sys.modules]
+print(json.dumps({"secret": secret, "heavy": heavy, "backends": names}))
+"""
+
+
+def run_probe(url: str, env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, url, ",".join(HEAVY)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[FakeAzure, dict[str, str], str]:
+    fake = FakeAzure().start()
+    fake.add_org("contoso")
+    fake.add_feed("contoso", "main")
+    fake.add_app(APP_ID, secret="app-secret-value")
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text(f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_KEYRING", "KEYRINGS_", "AZURE_"))}
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(config),
+        REQUESTS_CA_BUNDLE=fake.ca_path,
+        AZURE_TENANT_ID=fake.default_tenant,
+        AZURE_CLIENT_ID=APP_ID,
+        AZURE_CLIENT_SECRET="app-secret-value",
+    )
+    yield fake, env, fake.feed_url("contoso", "main")
+    fake.stop()
+
+
+def test_second_process_takes_the_warm_path(setup: tuple[FakeAzure, dict[str, str], str]) -> None:
+    fake, env, url = setup
+    cold = run_probe(url, env)
+    assert "AzureArtifactsKeyring" in cold["backends"]
+    assert cold["secret"] and "requests" in cold["heavy"]  # the cold path really did the work
+    fake.clear_log()
+    warm = run_probe(url, env)
+    assert warm["secret"] == cold["secret"]
+    assert warm["heavy"] == []
+    assert fake.count() == 0
+
+
+def test_config_change_leaves_the_warm_path(setup: tuple[FakeAzure, dict[str, str], str]) -> None:
+    fake, env, url = setup
+    run_probe(url, env)
+    config = Path(env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
+    config.write_text(config.read_text() + "auth = bearer\n")
+    changed = run_probe(url, env)
+    assert "pydantic" in changed["heavy"]  # the decision was made again, with validation
+    assert fake.count("token") >= 1
+    issued = fake.lookup(str(changed["secret"]))
+    assert issued is not None and issued.kind == "access"  # bearer now: the Entra token itself
