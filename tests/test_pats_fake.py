@@ -28,7 +28,8 @@ TIMEOUT = 120
 
 @dataclass
 class PatWorld:
-    """The fake, a config for it and an environment whose only credential is a service principal."""
+    """The fake, a config for it and an environment whose only credential is a user signed in to
+    the (fake) Azure CLI: the PAT lifecycle API refuses service principals and managed identities."""
 
     fake: FakeAzure
     tmp: Path
@@ -36,7 +37,7 @@ class PatWorld:
 
     def configure(self, body: str) -> None:
         config = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
-        head = f'[artifacts host="{self.fake.host}"]\nauthority_host = {self.fake.base_url}\ncredential = environment\n'
+        head = f'[artifacts host="{self.fake.host}"]\nauthority_host = {self.fake.base_url}\ncredential = azure_cli\n'
         config.write_text(head + textwrap.dedent(body))
 
     def url(self, org: str = "contoso", feed: str = "main") -> str:
@@ -56,7 +57,7 @@ class PatWorld:
         """A clean environment for real pip / twine / python: own HOME and XDG dirs, only the fake's CA."""
         home = self.tmp / "home"
         env = {
-            "PATH": os.environ["PATH"],
+            "PATH": self.env.get("PATH", os.environ["PATH"]),
             "HOME": str(home),
             "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_DATA_HOME": str(home / ".local" / "share"),
@@ -71,8 +72,10 @@ class PatWorld:
 def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
     client_id = str(uuid.uuid4())
     fake.add_app(client_id, secret="app-secret-value")
+    fake.install_cli(tmp / "bin")
     (tmp / "home").mkdir(exist_ok=True)
     env = {
+        "PATH": f"{tmp / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp / "keyringrc.cfg"),
         "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp / "state"),
         "AZURE_CLIENT_ID": client_id,
@@ -91,7 +94,9 @@ def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyP
     # In this process PATs go to the 0600 file, never to the developer's own OS keyring; the
     # subprocesses get no D-Bus session, so they find no other backend either.
     monkeypatch.setattr("keyrings.azure_artifacts.pat_store.installed_backends", list)
-    return make_world(fake_azure_env, tmp_path)
+    world = make_world(fake_azure_env, tmp_path)
+    monkeypatch.setenv("PATH", world.env["PATH"])  # azure-identity finds `az` on this process's PATH
+    return world
 
 
 def works_at_feed(fake: FakeAzure, url: str, secret: str) -> bool:
@@ -148,12 +153,15 @@ def test_expired_pat_is_replaced_without_revoking(world: PatWorld) -> None:
     assert fake.count("pat_create") == 2 and fake.count("pat_revoke") == 0
 
 
-def test_rotation_that_cannot_sign_in_keeps_the_valid_pat(world: PatWorld) -> None:
+def test_rotation_that_cannot_sign_in_keeps_the_valid_pat(
+    world: PatWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = world.fake
     old = world.secret()
     fake.advance(28 * DAY)
-    no_secret = {k: v for k, v in world.env.items() if k != "AZURE_CLIENT_SECRET"}
-    assert world.secret(env=no_secret) == old
+    monkeypatch.setenv("FAKE_AZ_LOGGED_OUT", "1")  # azure-identity runs `az` with this process's environment
+    logged_out = {**world.env, "FAKE_AZ_LOGGED_OUT": "1"}
+    assert world.secret(env=logged_out) == old
     assert fake.count("pat_create") == 1
 
 
@@ -294,7 +302,9 @@ def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(world: PatWorld) -> None
     fake = world.fake
     fake.add_feed("alpha", "a-feed", packages={"only-in-a": ["1.0.0"]})
     with FakeAzure() as other:
-        other.add_app(world.env["AZURE_CLIENT_ID"], secret=world.env["AZURE_CLIENT_SECRET"])
+        fake.add_app(world.env["AZURE_CLIENT_ID"], secret=world.env["AZURE_CLIENT_SECRET"])
+        other.install_cli(world.tmp / "other-bin")  # beta's PATs need a user: the CLI signed in to `other`
+        world.env["PATH"] = f"{world.tmp / 'other-bin'}{os.pathsep}{os.environ['PATH']}"
         other.add_feed("beta", "b-feed", packages={"only-in-b": ["1.0.0"]})
         bundle = world.tmp / "both-cas.pem"
         bundle.write_text(Path(fake.ca_path).read_text() + Path(other.ca_path).read_text())
@@ -303,7 +313,7 @@ def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(world: PatWorld) -> None
             f'[artifacts host="{fake.host}" org="alpha"]\nauthority_host = {fake.base_url}\n'
             "credential = environment\nauth = bearer\n"
             f'[artifacts host="{other.host}" org="beta"]\nauthority_host = {other.base_url}\n'
-            "credential = environment\nauth = pat\n"
+            "credential = azure_cli\nauth = pat\n"
         )
         a, b = fake.feed_url("alpha", "a-feed"), other.feed_url("beta", "b-feed")
         target = pip_install(world, ["--index-url", a, "--extra-index-url", b, "only-in-a", "only-in-b"])

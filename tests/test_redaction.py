@@ -57,6 +57,9 @@ class Run:
             CI="1",
         )
         self.env = env
+        # The fake `az` (a signed-in user) for PATs, which service principals cannot create.
+        fake.install_cli(tmp_path / "azbin")
+        self.az_path = f"{tmp_path / 'azbin'}{os.pathsep}{env['PATH']}"
 
     def configure(self, extra: str = "") -> None:
         f = self.fake
@@ -115,7 +118,9 @@ def test_every_flow_with_debug_logging_leaks_nothing(fake: FakeAzure, runner: Ru
     upload = fake.upload_url("contoso", "main")
     sp = runner.service_principal()
     for auth in ("session", "bearer", "pat"):
-        runner.configure(f"auth = {auth}\n")
+        runner.configure(f"auth = {auth}\n" + ("credential = azure_cli\n" if auth == "pat" else ""))
+        if auth == "pat":
+            sp = {**sp, "PATH": runner.az_path}
         assert runner.get(url, sp)  # cold
         assert runner.get(url, sp)  # warm / reused
         if auth == "pat":
