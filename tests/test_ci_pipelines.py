@@ -95,7 +95,10 @@ def test_the_current_name_wins_and_the_legacy_one_is_then_not_read() -> None:
     assert get(env).token == "new"
     with pytest.raises(CredentialUnavailable, match=f"no endpoint in {NEW}"):
         get(env, "https://pkgs.dev.azure.com/fabrikam/_packaging/f/pypi/simple/")
-    assert get({**env, NEW: " "}, "https://pkgs.dev.azure.com/fabrikam/_packaging/f/pypi/simple/").token == "legacy"
+    assert (
+        get({**env, NEW: " "}, "https://pkgs.dev.azure.com/fabrikam/_packaging/f/pypi/simple/").token
+        == "legacy"
+    )
 
 
 def test_no_endpoint_for_the_url_is_unavailable_naming_it() -> None:
@@ -158,7 +161,8 @@ def test_job_token_applies_under_the_uri_prefixes(variable: str) -> None:
 
 def test_job_token_without_prefixes_goes_nowhere() -> None:
     with pytest.raises(
-        CredentialUnavailable, match="VSS_NUGET_ACCESSTOKEN is set but neither of ARTIFACTS_CREDENTIALPROVIDER_URI_PREFIXES, VSS_NUGET_URI_PREFIXES is"
+        CredentialUnavailable,
+        match="VSS_NUGET_ACCESSTOKEN is set but neither of ARTIFACTS_CREDENTIALPROVIDER_URI_PREFIXES, VSS_NUGET_URI_PREFIXES is",
     ):
         get({"VSS_NUGET_ACCESSTOKEN": "job-token"})
 

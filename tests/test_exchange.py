@@ -115,7 +115,7 @@ def test_request_bodies_and_urls() -> None:
     }
     assert (
         session_tokens_url("https://vssps.dev.azure.com/contoso/")
-        == "https://vssps.dev.azure.com/contoso/_apis/Token/SessionTokens?api-version=5.0-preview.1"
+        == "https://vssps.dev.azure.com/contoso/_apis/Token/SessionTokens?tokenType=SelfDescribing&api-version=5.0-preview.1"
     )
     assert (
         pats_url("https://vssps.dev.azure.com/c", authorizationId="a b")

@@ -283,7 +283,9 @@ def _rewrite(env: dict[str, str], extra: str) -> str:
 # -- PATs revoked server-side ---------------------------------------------------------------
 
 
-def cli_user_env(fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str) -> dict[str, str]:
+def cli_user_env(
+    fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str
+) -> dict[str, str]:
     """The PAT lifecycle API takes users only: a user signed in to the (fake) Azure CLI, whose
     `az` azure-identity finds on this process's PATH."""
     fake.install_cli(tmp_path / "bin")
@@ -305,7 +307,6 @@ def test_revoked_pat_recovers_after_logout(
     assert valid(fake, again, "pat") and again != first
 
 
-@pytest.mark.lead_pending  # the validity probe counts only a 401; the real service answers 203 there
 def test_revoked_pat_is_replaced_on_the_next_lookup(
     fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

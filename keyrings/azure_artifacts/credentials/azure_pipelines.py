@@ -353,7 +353,9 @@ class AzurePipelinesFlow:
             client_id = None if identity.client_id.lower() == "system" else identity.client_id
             log.debug("azure_pipelines: managed identity %s for this feed", identity.client_id)
             # The variable names the identity explicitly, as `credential = managed_identity` does.
-            token = ManagedIdentityFlow(replace(options, client_id=client_id, allow_imds=True)).get_token(scope)
+            token = ManagedIdentityFlow(replace(options, client_id=client_id, allow_imds=True)).get_token(
+                scope
+            )
         return Token(token.token, token.expires_on, identity.client_id)
 
     def _federated_token(self, scope: str) -> AccessToken:
@@ -381,4 +383,6 @@ class AzurePipelinesFlow:
 def _certificate_credential(identity: IdentityEndpoint, tenant: str, options: FlowOptions) -> object:
     from azure.identity import CertificateCredential
 
-    return CertificateCredential(tenant, identity.client_id, identity.certificate_path, **http_kwargs(options))
+    return CertificateCredential(
+        tenant, identity.client_id, identity.certificate_path, **http_kwargs(options)
+    )

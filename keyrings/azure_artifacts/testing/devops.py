@@ -249,7 +249,7 @@ def check_api_version(req: Request, versions: frozenset[str]) -> Optional[Respon
             400,
             "VssVersionNotSpecifiedException",
             f'No api-version was supplied for the "{req.method}" request. The version must be supplied '
-            "either as part of the Accept header (e.g. \"application/json; api-version=1.0\") or as a "
+            'either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a '
             "query parameter (e.g. '?api-version=1.0').",
         )
     if version not in versions:
@@ -474,7 +474,14 @@ def pipelines_oidc_token(fake: FakeAzure, req: Request) -> Response:
             f"Service connection {req.query.get('serviceConnectionId', '')!r} was not found.",
         )
     name, project, service_connection = connection
-    app = next((a for a in fake.apps.values() if a.federated_subject == f"sc://{name}/{project}/{service_connection}"), None)
+    app = next(
+        (
+            a
+            for a in fake.apps.values()
+            if a.federated_subject == f"sc://{name}/{project}/{service_connection}"
+        ),
+        None,
+    )
     token = fake.federated_token(
         subject=f"sc://{name}/{project}/{service_connection}",
         issuer=app.federated_issuer if app is not None else None,

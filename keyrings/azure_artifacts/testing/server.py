@@ -248,7 +248,9 @@ class FakeAzure:
             self.apps[client_id.lower()] = app
         return app
 
-    def add_public_client(self, client_id: str, redirect_uris: tuple[str, ...] = ("http://localhost",)) -> App:
+    def add_public_client(
+        self, client_id: str, redirect_uris: tuple[str, ...] = ("http://localhost",)
+    ) -> App:
         """Register a public client (user sign-in) and the redirect URIs it may use."""
         app = App(client_id, public=True, redirect_uris=tuple(redirect_uris))
         with self.lock:
@@ -418,7 +420,9 @@ class FakeAzure:
             raise KeyError("not a secret this fake issued")
         record.revoked = True
 
-    def server_pat(self, org: str, scopes: tuple[str, ...] = ("vso.packaging",), lifetime: int = 30 * 86400) -> str:
+    def server_pat(
+        self, org: str, scopes: tuple[str, ...] = ("vso.packaging",), lifetime: int = 30 * 86400
+    ) -> str:
         """A PAT made in an Azure DevOps Server collection's web UI (Server has no PAT API)."""
         found = self.find_org(org)
         if found is None:
@@ -459,7 +463,9 @@ class FakeAzure:
         ``_credentials/azure_pipelines.py``).
         """
         found = self.find_org(org) or self.add_org(org)
-        client_id = client_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"sc:{org}/{project}/{service_connection}"))
+        client_id = client_id or str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"sc:{org}/{project}/{service_connection}")
+        )
         tenant = (tenant or self.default_tenant).lower()
         connection_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"scid:{org}/{project}/{service_connection}"))
         app = self.add_app(client_id, federated_subject=f"sc://{found.name}/{project}/{service_connection}")
@@ -469,8 +475,12 @@ class FakeAzure:
         job_token = self.remember(
             IssuedToken(
                 secret=_jwt.encode_hs256(
-                    {"iss": "app.vstoken.visualstudio.com", "aud": "app.vstoken.visualstudio.com",
-                     "exp": int(now) + lifetime, "jti": secrets.token_urlsafe(12)},
+                    {
+                        "iss": "app.vstoken.visualstudio.com",
+                        "aud": "app.vstoken.visualstudio.com",
+                        "exp": int(now) + lifetime,
+                        "jti": secrets.token_urlsafe(12),
+                    },
                     self.signing_key,
                 ),
                 kind="job",
@@ -534,7 +544,9 @@ class FakeAzure:
         user's when ``username`` is given (the PAT lifecycle API takes only users)."""
         tenant = (tenant or self.default_tenant).lower()
         oid = entra.app_oid(client_id, tenant) if username is None else entra.user_oid(username)
-        return entra.issue_access_token(self, tenant=tenant, client_id=client_id, oid=oid, username=username).secret
+        return entra.issue_access_token(
+            self, tenant=tenant, client_id=client_id, oid=oid, username=username
+        ).secret
 
     # --- request log and faults --------------------------------------------------------------
 
