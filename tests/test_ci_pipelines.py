@@ -85,13 +85,21 @@ def test_feed_view_and_userinfo_and_scheme_less_urls() -> None:
     assert get(env, URL.replace("https://", "")).token == "pw"
 
 
-def test_new_and_legacy_variable_are_both_read() -> None:
+def test_the_current_name_wins_and_the_legacy_one_is_then_not_read() -> None:
+    """artifacts-credprovider README: "When both a new (preferred) environment variable and its
+    legacy equivalent are set, the new variable takes precedence" (EnvUtil reads the legacy name
+    only when the new one is blank)."""
     env = {
         NEW: endpoints_json(("https://pkgs.dev.azure.com/contoso/", "new")),
         LEGACY: endpoints_json(("https://pkgs.dev.azure.com/fabrikam/", "legacy")),
     }
     assert get(env).token == "new"
-    assert get(env, "https://pkgs.dev.azure.com/fabrikam/_packaging/f/pypi/simple/").token == "legacy"
+    with pytest.raises(CredentialUnavailable, match=f"no endpoint in {NEW}"):
+        get(env, "https://pkgs.dev.azure.com/fabrikam/_packaging/f/pypi/simple/")
+    assert (
+        get({**env, NEW: " "}, "https://pkgs.dev.azure.com/fabrikam/_packaging/f/pypi/simple/").token
+        == "legacy"
+    )
 
 
 def test_no_endpoint_for_the_url_is_unavailable_naming_it() -> None:
@@ -99,7 +107,7 @@ def test_no_endpoint_for_the_url_is_unavailable_naming_it() -> None:
     with pytest.raises(CredentialUnavailable) as info:
         get(env)
     message = str(info.value)
-    assert "no endpoint for pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/" in message
+    assert f"no endpoint in {LEGACY} for pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/" in message
     assert "secret-pw" not in message
 
 
@@ -154,7 +162,8 @@ def test_job_token_applies_under_the_uri_prefixes(variable: str) -> None:
 
 def test_job_token_without_prefixes_goes_nowhere() -> None:
     with pytest.raises(
-        CredentialUnavailable, match="VSS_NUGET_ACCESSTOKEN is set but VSS_NUGET_URI_PREFIXES is not"
+        CredentialUnavailable,
+        match="VSS_NUGET_ACCESSTOKEN is set but neither of ARTIFACTS_CREDENTIALPROVIDER_URI_PREFIXES, VSS_NUGET_URI_PREFIXES is",
     ):
         get({"VSS_NUGET_ACCESSTOKEN": "job-token"})
 
@@ -182,7 +191,7 @@ def test_auto_chain_and_explain() -> None:
     options = FlowOptions(org="contoso", environ=env, service_url=URL)
     assert chain.auto_chain(options)[0] == "azure_pipelines"
     assert chain.describe_chain(["azure_pipelines"], options) == [
-        "azure_pipelines: skipped, no endpoint for pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+        f"azure_pipelines: skipped, no endpoint in {LEGACY} for pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
     ]
     assert chain.auto_chain(FlowOptions(org="contoso", environ={"SYSTEM_ACCESSTOKEN": "x"}))[:1] != [
         "azure_pipelines"

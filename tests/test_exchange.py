@@ -115,7 +115,7 @@ def test_request_bodies_and_urls() -> None:
     }
     assert (
         session_tokens_url("https://vssps.dev.azure.com/contoso/")
-        == "https://vssps.dev.azure.com/contoso/_apis/Token/SessionTokens?api-version=5.0-preview.1"
+        == "https://vssps.dev.azure.com/contoso/_apis/Token/SessionTokens?tokenType=SelfDescribing&api-version=5.0-preview.1"
     )
     assert (
         pats_url("https://vssps.dev.azure.com/c", authorizationId="a b")
@@ -248,7 +248,7 @@ def test_session_token_hang_times_out(fake: Any) -> None:
 
 
 def test_pat_create_list_revoke(fake: Any, http: Http) -> None:
-    entra = fake.access_token()
+    entra = fake.access_token(username="user@contoso.com")  # the PAT API takes users only
     vssps = f"{fake.base_url}/contoso"
     issued = create_pat(http, vssps, entra, ["vso.packaging_write"], later(30 * 86400), "kr-pat")
     assert issued.token and issued.authorization_id
@@ -264,7 +264,10 @@ def test_pat_create_list_revoke(fake: Any, http: Http) -> None:
 
 def test_pat_error_is_named(fake: Any, http: Http) -> None:
     with pytest.raises(ServiceError, match="patTokenError invalidValidTo"):
-        create_pat(http, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], later(-60), "kr")
+        create_pat(
+            http, f"{fake.base_url}/contoso", fake.access_token(username="user@contoso.com"),
+            ["vso.packaging"], later(-60), "kr",
+        )  # fmt: skip
 
 
 def test_pat_post_not_retried_on_500(fake: Any, http: Http) -> None:

@@ -72,7 +72,7 @@ class PatWorld:
         """A clean environment for real pip / twine / python: own HOME and XDG dirs, only the fake's CA."""
         home = self.tmp / "home"
         env = {
-            "PATH": os.environ["PATH"],
+            "PATH": self.env.get("PATH", os.environ["PATH"]),
             "HOME": str(home),
             "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_DATA_HOME": str(home / ".local" / "share"),
@@ -103,6 +103,7 @@ def sign_in(fake: FakeAzure, env: Mapping[str, str], username: str = "user@conto
 def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
     (tmp / "home").mkdir(exist_ok=True)
     env = {
+        "PATH": f"{tmp / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp / "keyringrc.cfg"),
         "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp / "state"),
         "REQUESTS_CA_BUNDLE": fake.ca_path,
@@ -175,7 +176,9 @@ def test_expired_pat_is_replaced_without_revoking(world: PatWorld) -> None:
     assert fake.count("pat_create") == 2 and fake.count("pat_revoke") == 0
 
 
-def test_rotation_that_cannot_sign_in_keeps_the_valid_pat(world: PatWorld) -> None:
+def test_rotation_that_cannot_sign_in_keeps_the_valid_pat(
+    world: PatWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = world.fake
     old = world.secret()
     world.advance(28 * DAY)

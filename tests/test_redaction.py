@@ -59,6 +59,9 @@ class Run:
             CI="1",
         )
         self.env = env
+        # The fake `az` (a signed-in user) for PATs, which service principals cannot create.
+        fake.install_cli(tmp_path / "azbin")
+        self.az_path = f"{tmp_path / 'azbin'}{os.pathsep}{env['PATH']}"
 
     def configure(self, extra: str = "") -> None:
         f = self.fake

@@ -205,7 +205,8 @@ def test_challenge_pointing_at_a_foreign_authority_is_refused(
     monkeypatch.setattr(devops, "challenge", _evil_challenge(evil.base_url))
     monkeypatch.setenv("HTTPS_PROXY", proxy.base_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    env = world.env(f'[artifacts host="{fake.host}"]\n')
+    # A host section signs in with Entra ID only when it names an authority (or a tenant).
+    env = world.env(f'[artifacts host="{fake.host}"]\nauthority_host = https://login.microsoftonline.com\n')
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
     assert evil.seen == []
     connects = {s.path for s in proxy.seen if s.method == "CONNECT"}
@@ -312,7 +313,8 @@ def test_challenge_pointing_at_another_configured_host_is_refused(
     monkeypatch.setattr(devops, "challenge", _evil_challenge(other.base_url))
     monkeypatch.setenv("HTTPS_PROXY", proxy.base_url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    env = world.env(f'[artifacts host="{fake.host}"]\n[artifacts host="{other.host}"]\n')
+    entra = "authority_host = https://login.microsoftonline.com\n"
+    env = world.env(f'[artifacts host="{fake.host}"]\n{entra}[artifacts host="{other.host}"]\n{entra}')
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
     assert other.count() == 0  # neither the client secret nor an Entra token went there
     connects = {s.path for s in proxy.seen if s.method == "CONNECT"}

@@ -37,6 +37,37 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
+    """What each section, layered over `[artifacts]`, can never do (problems), and host sections
+    that will only ever use a PAT from AZURE_DEVOPS_EXT_PAT (warnings)."""
+    from .config.files import problem
+    from .config.settings import Settings, cannot_work
+
+    root = valid.options.get("artifacts")
+    problems: list[str] = []
+    warnings: list[str] = []
+
+    def pick(own: Any, name: str) -> Any:
+        value = getattr(own, name)
+        return value if value is not None or root is None else getattr(root, name)
+
+    for section in valid.raw.sections:
+        own = valid.options[section.name]
+
+        auth, credential = pick(own, "auth") or "session", pick(own, "credential") or ("auto",)
+        reason = cannot_work(Settings(auth=auth, credential=credential))
+        if reason:
+            problems.append(problem(valid.raw.path, section.name, "auth", reason))
+        if "host" in section.qualifiers and not any(
+            pick(own, name) for name in ("tenant", "authority_host", "token_env", "token_file")
+        ):
+            warnings.append(
+                problem(valid.raw.path, section.name, "host", "no tenant or authority_host, so no Entra "
+                        "sign-in; and no token_env or token_file: only AZURE_DEVOPS_EXT_PAT will be used")
+            )  # fmt: skip
+    return problems, warnings
+
+
 class App:
     """One environment (a copy of os.environ, with --config applied) and its clock and terminal."""
 
@@ -64,7 +95,8 @@ class App:
         valid = validate(read_config(path))
         # A bad compatibility variable blocks every lookup, whose message sends the user here.
         problems = list(valid.problems) + env_options(self.environ)[1]
-        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems)
+        more, warnings = _section_rules(valid)
+        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems + more, warnings)
 
     def explain(self, url: str) -> Explanation:
         from .explain import explain

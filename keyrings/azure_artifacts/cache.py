@@ -57,8 +57,17 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def ensure_dir(directory: Path) -> Path:
-    """Create the directory private to this user (0700); tighten it if it already exists."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create the directory private to this user (0700), and every parent it has to create with
+    it (`Path.mkdir(parents=True)` would leave those at the umask's 0755); tighten the directory
+    itself if it already exists. Parents that exist already are not ours and are left alone."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process may have just made it
+            path.mkdir(mode=0o700)
     if os.name == "posix":
         st = directory.stat()
         if st.st_mode & 0o077 and st.st_uid == os.getuid():

@@ -18,7 +18,15 @@ from urllib.parse import SplitResult, urlsplit
 from ._log import get_logger
 from .cache import atomic_write_json, read_json
 from .errors import AzureArtifactsError
-from .microsoft import ENTRA_HOSTS, FIRST_PARTY_TENANT, MSA_TENANT, NULL_TENANT, VSSPS_HOSTS, VSSPS_SUFFIXES
+from .microsoft import (
+    ENTRA_HOSTS,
+    FIRST_PARTY_TENANT,
+    MSA_TENANT,
+    NULL_TENANT,
+    PERSONAL_ACCOUNTS_AUTHORITY,
+    VSSPS_HOSTS,
+    VSSPS_SUFFIXES,
+)
 
 if TYPE_CHECKING:
     from .http import Http
@@ -49,14 +57,14 @@ def _header_values(headers: Headers, name: str) -> list[str]:
 
 def parse_challenge(headers: Headers) -> Challenge:
     """Read `X-VSS-ResourceTenant`, `WWW-Authenticate` (Bearer authorization_uri) and
-    `X-VSS-AuthorizationEndpoint`; the explicit tenant header wins over the URI's tenant."""
+    `X-VSS-AuthorizationEndpoint`; the explicit tenant header wins over the URI's tenant.
+    The all-zero tenant (personal-account organizations) is kept: it is an answer too."""
     tenant: str | None = None
+    zero = False  # the all-zero tenant was named: only used when no real tenant is
     for value in _header_values(headers, "X-VSS-ResourceTenant"):
-        for part in value.split(","):
-            candidate = part.strip().strip('"').lower()
-            if _GUID.match(candidate) and candidate != NULL_TENANT:
-                tenant = candidate
-                break
+        candidates = [p.strip().strip('"').lower() for p in value.split(",")]
+        zero = zero or NULL_TENANT in candidates
+        tenant = next((c for c in candidates if _GUID.match(c) and c != NULL_TENANT), None)
         if tenant:
             break
 
@@ -70,9 +78,10 @@ def parse_challenge(headers: Headers) -> Challenge:
         if not parts.scheme or not parts.hostname:
             continue
         authority_host = _origin(parts.scheme, parts.hostname, _port(parts))
-        segment = parts.path.strip("/").split("/")[0]
-        if _TENANT_NAME.match(segment) and segment.lower() != NULL_TENANT:
-            uri_tenant = segment.lower()
+        segment = parts.path.strip("/").split("/")[0].lower()
+        if _TENANT_NAME.match(segment) and segment != NULL_TENANT:
+            uri_tenant = segment
+        zero = zero or segment == NULL_TENANT
         break
 
     vssps_url: str | None = None
@@ -84,7 +93,7 @@ def parse_challenge(headers: Headers) -> Challenge:
             vssps_url = (origin + parts.path).rstrip("/")
             break
 
-    return Challenge(tenant or uri_tenant, authority_host, vssps_url)
+    return Challenge(tenant or uri_tenant or (NULL_TENANT if zero else None), authority_host, vssps_url)
 
 
 def _port(parts: SplitResult) -> int | None:
@@ -162,8 +171,14 @@ def check_challenge(
 
 
 def sign_in_tenant(tenant: str) -> str:
-    """Microsoft-account orgs report the MSA tenant; sign-in must use the first-party tenant."""
-    return FIRST_PARTY_TENANT if tenant.lower() == MSA_TENANT else tenant
+    """Where to sign in for an org's tenant: Microsoft-account orgs that report the MSA tenant
+    use the first-party tenant; personal-account orgs (all-zero tenant) use `organizations`."""
+    lowered = tenant.lower()
+    if lowered == MSA_TENANT:
+        return FIRST_PARTY_TENANT
+    if lowered == NULL_TENANT:
+        return PERSONAL_ACCOUNTS_AUTHORITY
+    return tenant
 
 
 def _response_headers(response: Any) -> list[tuple[str, str]]:
@@ -181,7 +196,8 @@ def discover(
     allowed_vssps_hosts: Iterable[str] = (),
 ) -> Challenge:
     """One anonymous GET to the feed; whatever the status, read and check its challenge headers."""
-    response = http.request("GET", feed_url, check=False)
+    # Without `X-TFS-FedAuthRedirect: Suppress`: the anonymous request must see the real challenge.
+    response = http.request("GET", feed_url, check=False, suppress_sign_in=False)
     get_logger().debug("discovery: %s answered %d", feed_url.split("?")[0], response.status_code)
     challenge = check_challenge(
         parse_challenge(_response_headers(response)), allowed_authority_hosts, allowed_vssps_hosts
@@ -220,12 +236,20 @@ class DiscoveryCache:
         if not isinstance(stored, (int, float)) or self.now() - stored > self.ttl:
             return None
         fields = [entry.get(k) for k in ("tenant", "authority_host", "vssps_url")]
-        if not all(v is None or isinstance(v, str) for v in fields):
-            return None
+        if not all(v is None or isinstance(v, str) for v in fields) or not fields[0]:
+            return None  # an entry without a tenant (written by an older version) is not trusted
         return Challenge(*fields)
 
-    def put(self, org_key: str, ch: Challenge) -> None:
-        """Remember a (checked) challenge for `org_key`; expired entries are pruned on the way."""
+    def put(self, org_key: str, ch: Challenge) -> bool:
+        """Remember a (checked) challenge for `org_key`; expired entries are pruned on the way.
+
+        A challenge that named no tenant is not stored (False): the next lookup asks again,
+        rather than signing everyone in without a tenant for a week (a proxy that stripped the
+        headers, a public feed, a network error).
+        """
+        if not ch.tenant:
+            get_logger().debug("discovery: no tenant found for %s; not cached", org_key)
+            return False
         now = self.now()
         data = {
             k: v
@@ -239,6 +263,7 @@ class DiscoveryCache:
             "vssps_url": ch.vssps_url,
         }
         atomic_write_json(self.path, data)
+        return True
 
 
 # -- the authority decision: pinned by the configuration, else discovered once per org ------------

@@ -75,8 +75,30 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
         "chain": chain(resolution, ctx),
         "cache": cache_state(resolution, ctx),
     }
-    notes = [] if resolution.errors else [f"Tenant    {tenant(resolution, ctx)}"]
+    notes = [] if resolution.errors else [f"Tenant    {tenant(resolution, ctx)}", *warnings(resolution, ctx)]
     return Explanation(report, notes)
+
+
+def warnings(resolution: Resolution, ctx: Context) -> list[str]:
+    """What will not work, or will work differently than written, for these settings."""
+    from .config.settings import cannot_work, entra_less
+    from .signin import APP_ONLY
+
+    settings = resolution.settings
+    notes = []
+    reason = cannot_work(settings)
+    if reason:
+        notes.append(f"Problem   {reason}")
+    if entra_less(resolution.ref, settings.sources):
+        notes.append(
+            "Note      no tenant or authority_host for this host: no Entra token is sent, a PAT is used"
+        )
+    if settings.auth == "session" and APP_ONLY & set(chain(resolution, ctx)):
+        notes.append(
+            "Note      a service identity whose session-token exchange is refused hands over its "
+            "Entra token (bearer) instead"
+        )
+    return notes
 
 
 def chain(resolution: Resolution, ctx: Context) -> list[str]:

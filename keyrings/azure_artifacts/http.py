@@ -15,7 +15,15 @@ Retry policy (urllib3 `Retry` through a requests adapter):
 
 Redirects are followed by hand (at most `MAX_REDIRECTS`): the Authorization header
 is dropped whenever scheme, host or port change, and an https -> http downgrade is
-refused, so a token only ever reaches the origin it was meant for.
+refused, so a token only ever reaches the origin it was meant for. A redirect to a
+sign-in page is never followed: it is Azure DevOps refusing the credential.
+
+Every request carries `X-TFS-FedAuthRedirect: Suppress` unless the caller opts out (the
+anonymous discovery request must see the real challenge): without it Azure DevOps answers
+a refused credential with HTTP 203 and an HTML sign-in page, or a 302 to the sign-in host,
+instead of 401 (MicrosoftDocs/vsts-rest-api-specs issue 97; azure-identity's
+AzurePipelinesCredential sends the header for the same reason). `refused()` is the one
+place that reads all three answers as "refused".
 """
 
 from __future__ import annotations
@@ -35,6 +43,9 @@ POST_RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "PUT", "TRACE"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+SUPPRESS_SIGN_IN = ("X-TFS-FedAuthRedirect", "Suppress")
+# Azure DevOps' sign-in hosts (its own `_signin` pages live under the vssps hosts).
+_SIGN_IN_HOSTS = frozenset({"app.vssps.visualstudio.com", "spsprodcus1.vssps.visualstudio.com"})
 
 
 class HttpResponse(Protocol):
@@ -153,11 +164,13 @@ class Http:
         data: Any = None,
         params: Mapping[str, str] | None = None,
         check: bool = True,
+        suppress_sign_in: bool = True,
     ) -> HttpResponse:
         """Send one request with retries and safe redirects.
 
         With `check` (the default) a 5xx left after retries raises `ServiceError`;
-        every other status is returned for the caller to interpret.
+        every other status is returned for the caller to interpret (see `refused`).
+        `suppress_sign_in=False` leaves out `X-TFS-FedAuthRedirect: Suppress`.
         """
         import requests
 
@@ -165,6 +178,8 @@ class Http:
         log = get_logger()
         session = self._get_session()
         hdrs = dict(headers or {})
+        if suppress_sign_in and not any(h.lower() == SUPPRESS_SIGN_IN[0].lower() for h in hdrs):
+            hdrs[SUPPRESS_SIGN_IN[0]] = SUPPRESS_SIGN_IN[1]
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             label = f"{method} {_safe_url(current)}"
@@ -201,6 +216,9 @@ class Http:
             location = response.headers.get("Location")
             if status in _REDIRECT_STATUSES and location:
                 target = urljoin(current, location)
+                if is_sign_in_url(target):
+                    log.debug("http: %s redirects to a sign-in page: refused, not followed", label)
+                    return response  # type: ignore[no-any-return]
                 old, new = _origin(current), _origin(target)
                 if old[0] == "https" and new[0] != "https":
                     raise ServiceError(f"{label}: refused redirect from https to {new[0]}")
@@ -234,6 +252,31 @@ class Http:
     def delete(self, url: str, **kwargs: Any) -> HttpResponse:
         """DELETE with the shared policy."""
         return self.request("DELETE", url, **kwargs)
+
+
+def is_sign_in_url(url: str) -> bool:
+    """A page where a person signs in: an Entra ID host, or an Azure DevOps `_signin` page."""
+    from .microsoft import ENTRA_HOSTS
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    segments = [s.lower() for s in parts.path.split("/") if s]
+    return host in ENTRA_HOSTS or host in _SIGN_IN_HOSTS or "_signin" in segments
+
+
+def refused(response: HttpResponse) -> bool:
+    """Did Azure DevOps refuse the credential? A 401; a 203 with a (non-JSON) sign-in page; or a
+    redirect to a sign-in page. The first is what a request with `X-TFS-FedAuthRedirect:
+    Suppress` gets, the other two what one without it gets (vsts-rest-api-specs issue 97)."""
+    status = response.status_code
+    if status == 401:
+        return True
+    if status == 203:
+        return "json" not in response.headers.get("Content-Type", "").lower()
+    if status in _REDIRECT_STATUSES:
+        location = response.headers.get("Location")
+        return bool(location) and is_sign_in_url(urljoin(response.url, location))
+    return False
 
 
 def _no_netrc(request: Any) -> Any:

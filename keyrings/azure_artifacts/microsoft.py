@@ -31,7 +31,11 @@ AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 # Tenants a feed's challenge may name that are not a real sign-in tenant.
 MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"  # organizations backed by Microsoft accounts
 FIRST_PARTY_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+# An organization backed by personal Microsoft accounts names the all-zero tenant in its
+# challenge; there is no such tenant to sign in at, so sign-in goes to `organizations` (Git
+# Credential Manager's AzureReposHostProvider and the Azure Pipelines agent do the same).
 NULL_TENANT = "00000000-0000-0000-0000-000000000000"
+PERSONAL_ACCOUNTS_AUTHORITY = "organizations"
 
 # The Azure DevOps token service (session tokens, PATs), matched exactly or on a dot boundary.
 VSSPS_HOSTS = frozenset({"vssps.dev.azure.com", "vssps.codedev.ms"})

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
-from .errors import ChainFailed
+from .credentials.names import SERVICE_IDENTITIES
+from .errors import AuthenticationFailed, ChainFailed
 
 if TYPE_CHECKING:
     from .config.resolve import Resolution
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 # Handed over as they are (passthrough.py); never exchanged, never part of the Entra chain.
 PASS_THROUGH = ("static",)
-# Service identities: the PAT lifecycle API refuses their tokens.
-APP_ONLY = frozenset({"environment", "workload_identity", "managed_identity", "azure_pipelines"})
+# Flows that sign in as a service identity (azure_pipelines: a service connection's federation).
+APP_ONLY = SERVICE_IDENTITIES | {"azure_pipelines"}
 
 
 def fix_hint(service_url: str) -> str:
@@ -105,10 +106,16 @@ class SignIn:
 
     def token(self) -> Grant:
         """An Entra token through the chain; ChainFailed listing every attempt when there is none."""
+        from .config.settings import entra_less
         from .credentials.chain import build_flow, run, unavailable_reason
         from .microsoft import ADO_SCOPE
 
-        settings = self.resolution.settings
+        settings, ref = self.resolution.settings, self.resolution.ref
+        if entra_less(ref, settings.sources):
+            raise AuthenticationFailed(
+                f"{ref.netloc} has no tenant or authority_host configured, so no Entra token is sent "
+                "there (Azure DevOps Server takes a PAT): set token_env or token_file in its section"
+            )
         # Discovery will supply a tenant, so availability is judged as if one were known.
         hopeful = self.options(settings.tenant or "organizations", settings.authority_host)
         runnable = []

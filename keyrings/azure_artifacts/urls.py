@@ -220,7 +220,9 @@ def parse_service(service: object, rules: Iterable[HostRule] = ()) -> Optional[F
     host = host.rstrip(".")
     known = _known_host(host)
     if known is not None:
-        if scheme != "https":
+        # Azure DevOps Services serve feeds on https's default port only: `pkgs.dev.azure.com:8443`
+        # is somebody else's server, and must never be sent a token for a Microsoft feed.
+        if scheme != "https" or port not in (None, 443):
             return None
         kind, org = known
         return _build(service, scheme, host, port, kind, org, "", _segments(path))

@@ -11,7 +11,7 @@ from . import values
 from .files import RawConfig, problem
 from .options import HOST_ONLY_OPTIONS, Options, validate_options
 from .sections import Section, mismatch
-from .settings import OPTION_NAMES, Settings
+from .settings import OPTION_NAMES, Settings, entra_less
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,8 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
                 chosen[name], sources[name] = from_env[name]
             else:
                 chosen[name], sources[name] = _default(name, ref), "default"
+    if entra_less(ref, sources) and sources["credential"] == "default":
+        chosen["credential"] = ("static",)
     errors = tuple(valid.problems) + tuple(env_problems)
     return Resolution(ref, valid.raw, tuple(reports), Settings(**chosen, sources=sources), errors)
 

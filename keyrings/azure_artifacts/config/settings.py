@@ -5,9 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
+from ..credentials.names import SERVICE_IDENTITIES
 from ..microsoft import PUBLIC_AUTHORITY_HOST
+
+if TYPE_CHECKING:
+    from ..urls import FeedRef
 
 # Every option a section may set, in the order `explain` lists them.
 OPTION_NAMES: tuple[str, ...] = (
@@ -70,3 +74,24 @@ class Settings:
     def override(self, name: str, value: Any, source: str) -> Settings:
         """A copy with one option replaced (the CLI's `interactive = always`, for example)."""
         return dataclasses.replace(self, **{name: value}, sources={**self.sources, name: source})
+
+
+def entra_less(ref: FeedRef, sources: Mapping[str, str]) -> bool:
+    """A host a `host` section declares, with no tenant or authority_host configured: Azure DevOps
+    Server answers with NTLM/Negotiate/Basic, never an Entra authority, so no Entra token is ever
+    sent there; a PAT (`token_env` / `token_file`) is the credential."""
+    return (
+        ref.kind == "configured" and sources["tenant"] == "default" and sources["authority_host"] == "default"
+    )
+
+
+def cannot_work(settings: Settings) -> Optional[str]:
+    """Why these settings can never give a secret (said by check, explain and the lookup), or None."""
+    if settings.auth != "pat" or settings.credential == ("auto",):
+        return None
+    if not set(settings.credential) <= SERVICE_IDENTITIES:
+        return None
+    return (
+        f"auth = pat cannot work with credential = {', '.join(settings.credential)}: Azure DevOps does "
+        "not let service principals or managed identities create PATs; use auth = session (or bearer)"
+    )

@@ -1,6 +1,12 @@
-"""`broker`: sign-in through the OS authentication broker (WAM on Windows, Company Portal on macOS).
+"""`broker`: sign-in through the Windows authentication broker (WAM).
 
-Needs msal's broker extra (pymsalruntime); elsewhere the flow is unavailable.
+Windows only: that is where the Azure Artifacts public client's broker redirect URI
+(`ms-appx-web://microsoft.aad.brokerplugin/{client id}`) is known to work. On macOS msal's
+broker (msal >= 1.31) needs a redirect URI registered on the app
+(`msauth.com.microsoft.azureartifacts.credentialprovider://auth` in Microsoft's own provider,
+artifacts-credprovider src/Authentication/AzureArtifacts.cs) that nobody has tried with this
+package, so it is not offered there. Needs msal's broker extra (pymsalruntime) and msal >= 1.25
+(`enable_broker_on_windows`).
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from .msal_user import application, token_from_result
 
 
 def broker_supported(platform: str = sys.platform) -> bool:
-    """msal uses a broker on Windows and macOS when pymsalruntime is importable."""
-    if not platform.startswith(("win", "darwin")):
+    """Windows, with pymsalruntime importable (msal's broker extra)."""
+    if not platform.startswith("win"):
         return False
     return importlib.util.find_spec("pymsalruntime") is not None
 
@@ -25,8 +31,10 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     """Only when a person may be asked and the platform has a broker."""
     if not options.interactive:
         return "not interactive"
+    if not sys.platform.startswith("win"):
+        return "the broker is used on Windows only"
     if not broker_supported():
-        return "broker not available on this platform"
+        return "msal's broker extra (pymsalruntime) is not installed"
     return None
 
 

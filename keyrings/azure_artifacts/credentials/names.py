@@ -16,3 +16,8 @@ ALL_NAMES: tuple[str, ...] = (
     "interactive_browser",
     "device_code",
 )
+
+# Service identities configured by name: the PAT lifecycle API refuses their tokens (Microsoft
+# Learn, "Manage personal access tokens using API": service principals and managed identities
+# cannot create or revoke PATs).
+SERVICE_IDENTITIES = frozenset({"environment", "workload_identity", "managed_identity"})

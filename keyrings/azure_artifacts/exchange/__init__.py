@@ -103,14 +103,17 @@ def json_body(response: HttpResponse, what: str) -> dict[str, Any]:
 
 
 def refuse(response: HttpResponse, what: str, host: str) -> None:
-    """Raise AuthenticationFailed for 401/403 and ServiceError for any other non-2xx."""
+    """Raise AuthenticationFailed when the credential was refused (see `http.refused`) or is not
+    allowed (403), and ServiceError for any other answer that is not a plain 2xx."""
+    from ..http import refused
+
     status = response.status_code
-    if status in (401, 403):
+    if refused(response) or status == 403:
         raise AuthenticationFailed(
             f"{what}: {host} refused the Entra token (HTTP {status}); the signed-in identity "
             "needs access to this organization"
         )
-    if not 200 <= status < 300:
+    if not 200 <= status < 300 or status == 203:
         raise ServiceError(f"{what}: HTTP {status} from {host}{_type_key(response)}")
 
 

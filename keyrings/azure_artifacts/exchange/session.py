@@ -15,17 +15,23 @@ if TYPE_CHECKING:
     from ..http import Http
 
 API_VERSION = "5.0-preview.1"
+# Stated, not left to the server's default: `SelfDescribing` is a session token, `Compact` would
+# be a PAT the user sees and is e-mailed about (artifacts-credprovider VstsSessionTokenClient.cs
+# sends `tokenType={VstsTokenType}` the same way).
+TOKEN_TYPE = "SelfDescribing"
 
 
 def session_tokens_url(vssps_url: str) -> str:
     """The SessionTokens endpoint under a vssps base URL."""
-    return f"{vssps_url.rstrip('/')}/_apis/Token/SessionTokens?api-version={API_VERSION}"
+    return (
+        f"{vssps_url.rstrip('/')}/_apis/Token/SessionTokens?tokenType={TOKEN_TYPE}&api-version={API_VERSION}"
+    )
 
 
 def build_session_request(
     display_name: str, scopes: Sequence[str], valid_to: datetime | None
 ) -> dict[str, Any]:
-    """The request body; `validTo` only when asked (no `tokenType`: compact makes a visible PAT)."""
+    """The request body; `validTo` only when asked (the token type goes in the query)."""
     body: dict[str, Any] = {"displayName": display_name, "scope": " ".join(scopes)}
     if valid_to is not None:
         body["validTo"] = format_valid_to(valid_to)
@@ -64,9 +70,8 @@ def create_session_token(
     url = session_tokens_url(vssps_url)
     host = urlsplit(url).netloc
     what = f"session token from {host}"
-    headers = {
+    headers = {  # Http adds `X-TFS-FedAuthRedirect: Suppress`: a refusal is a 401, not a sign-in page
         "Authorization": f"Bearer {entra_token}",
-        "X-TFS-FedAuthRedirect": "Suppress",
         "Content-Type": "application/json",
         "Accept": "application/json",
     }

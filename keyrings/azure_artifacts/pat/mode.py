@@ -48,6 +48,11 @@ class PatMode:
         return stored, action
 
     def obtain(self, signin: SignIn, username: Optional[str]) -> Secret:
+        from ..config.settings import cannot_work
+
+        reason = cannot_work(signin.resolution.settings)
+        if reason:
+            raise AuthenticationFailed(reason)
         log = get_logger()
         ctx, ref = signin.ctx, signin.resolution.ref
         key = self.key(signin)
@@ -83,7 +88,7 @@ class PatMode:
         """Ask the token service whether a stored PAT still works, so one revoked on the server is
         replaced instead of handed out until it expires. An offline or failing service leaves the
         PAT in use: only an answer that means "refused" counts."""
-        from ..http import basic_auth_header
+        from ..http import basic_auth_header, refused
 
         if stored.secret in _accepted:
             return True
@@ -92,10 +97,7 @@ class PatMode:
             response = signin.ctx.http(signin.resolution.settings.timeout).request(
                 "GET",
                 url,
-                headers={
-                    "Authorization": basic_auth_header(stored.username, stored.secret),
-                    "X-TFS-FedAuthRedirect": "Suppress",
-                },
+                headers={"Authorization": basic_auth_header(stored.username, stored.secret)},
                 check=False,
             )
         except AzureArtifactsError as exc:
@@ -171,12 +173,6 @@ class PatMode:
                 f"could not revoke {len(failures)} PAT(s) for '{ref.org}' (kept): {failures[0]}"
             )
         return True
-
-
-def refused(response: Any) -> bool:
-    """401, a 203 sign-in page or a redirect: Azure DevOps' ways of saying "not this credential"."""
-    status = int(response.status_code)
-    return status in (401, 203) or 300 <= status < 400
 
 
 def same_feed(pat: StoredPat, ref: Any) -> bool:

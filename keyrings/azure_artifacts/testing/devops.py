@@ -1,7 +1,9 @@
-"""Azure DevOps endpoints: the token service (session tokens, PATs) and PyPI feeds.
+"""Azure DevOps endpoints: the token service (session tokens, PATs), PyPI feeds and the
+Azure Pipelines OIDC token request.
 
 Feed auth follows the service: Basic (any user, secret as password) or Bearer,
 with a session token or PAT of this org, or an Entra token of the org's tenant.
+Each refusal below names the public source that shows the real service doing it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 
 SESSION_API_VERSIONS = frozenset({"5.0-preview.1", "5.0-preview"})
 PAT_API_VERSIONS = frozenset({"7.1-preview.1", "7.1-preview", "7.1"})
+# Oidctoken - Create documents 7.1-preview.1; azure-identity's AzurePipelinesCredential and the
+# sprint 240 release notes send 7.1.
+OIDC_API_VERSIONS = frozenset({"7.1-preview.1", "7.1"})
+# The session-token types of artifacts-credprovider's VstsTokenType (VstsSessionTokenClient.cs):
+# SelfDescribing is a session token; Compact makes a PAT the user sees (and is e-mailed about).
+SESSION_TOKEN_TYPES = frozenset({"selfdescribing", "compact"})
+NULL_TENANT = "00000000-0000-0000-0000-000000000000"
 READ_SCOPES = frozenset({"vso.packaging", "vso.packaging_write", "vso.packaging_manage", "app_token"})
 WRITE_SCOPES = frozenset({"vso.packaging_write", "vso.packaging_manage", "app_token"})
 _SCOPE = re.compile(r"^(vso\.[a-z_]+|app_token)$")
@@ -74,17 +83,63 @@ def vss_error(status: int, type_key: str, message: str) -> Response:
 
 
 def challenge(fake: FakeAzure, org: Org, status: int = 401) -> Response:
-    """The 401 a feed or the token service answers, with the discovery headers clients read."""
-    headers = [
-        ("WWW-Authenticate", f"Bearer authorization_uri={fake.base_url}/{org.tenant}"),
-        ("WWW-Authenticate", f'Basic realm="{fake.base_url}/"'),
-        ("WWW-Authenticate", "TFS-Federated"),
-        ("X-VSS-ResourceTenant", org.tenant),
-        ("X-VSS-AuthorizationEndpoint", f"{fake.base_url}/{org.name}/"),
-        ("X-TFS-FedAuthRealm", f"{fake.base_url}/"),
-    ]
+    """The 401 a feed or the token service answers, with the discovery headers clients read.
+
+    Azure DevOps Services: Bearer authorization_uri, Basic and TFS-Federated challenges,
+    X-VSS-ResourceTenant and X-VSS-AuthorizationEndpoint (what artifacts-credprovider's
+    AuthUtil reads). A personal-account organization names the all-zero tenant (Git Credential
+    Manager's AzureDevOpsRestApi then signs in at `organizations`). Azure DevOps Server answers
+    with Negotiate/NTLM/Basic and X-VSS-E2EID, never a Bearer authority (artifacts-credprovider
+    AuthUtil.GetAuthorizationInfoAsync treats such a host as on-premises).
+    """
+    if not org.challenge:  # a proxy (or a CDN) that strips the challenge headers
+        return html_response(status, "<html><body>401 Unauthorized</body></html>")
+    if org.kind == "server":
+        headers = [
+            ("WWW-Authenticate", "Negotiate"),
+            ("WWW-Authenticate", "NTLM"),
+            ("WWW-Authenticate", f'Basic realm="{fake.base_url}/"'),
+            ("X-VSS-E2EID", str(uuid.uuid4())),
+        ]
+    else:
+        headers = [
+            ("WWW-Authenticate", f"Bearer authorization_uri={fake.base_url}/{org.tenant}"),
+            ("WWW-Authenticate", f'Basic realm="{fake.base_url}/"'),
+            ("WWW-Authenticate", "TFS-Federated"),
+            ("X-VSS-ResourceTenant", org.tenant),
+            ("X-VSS-AuthorizationEndpoint", f"{fake.base_url}/{org.name}/"),
+            ("X-TFS-FedAuthRealm", f"{fake.base_url}/"),
+        ]
     body = html_response(status, "<html><body>Access Denied: authentication required.</body></html>", headers)
     return body
+
+
+SIGN_IN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head>"
+    "<body><h1>Sign in</h1><p>Sign in to your account to continue.</p></body></html>"
+)
+
+
+def refusal(fake: FakeAzure, req: Request, org: Org) -> Response:
+    """How the REST APIs (dev.azure.com, vssps) refuse: a request that carried a credential and
+    no `X-TFS-FedAuthRedirect: Suppress` gets HTTP 203 with the HTML sign-in page (or a 302 to
+    the sign-in host), not a 401 (MicrosoftDocs/vsts-rest-api-specs issue 97: "given HTTP 203
+    with 'sign in' content"; getsentry/sentry-plugins PR 271 "Suppress TFS federation
+    redirects" for the 302). With the header, or with no credential at all, the 401 challenge.
+    Feeds (pkgs.*) answer a refused credential with 401 either way (npm's E401 with an expired
+    PAT, microsoft/azure-pipelines-tasks issue 11649)."""
+    suppressed = (req.header("x-tfs-fedauthredirect") or "").strip().lower() == "suppress"
+    if not req.header("authorization") or suppressed or org.kind == "server":
+        return challenge(fake, org)
+    if fake.refusal == "302":
+        target = f"{fake.base_url}/_signin?realm={fake.host}&reply_to={fake.base_url}{req.path}"
+        return Response(302, b"", None, [("Location", target)])
+    return html_response(203, SIGN_IN_PAGE)
+
+
+def sign_in_page(fake: FakeAzure, req: Request) -> Response:
+    """Where a refused REST call is redirected: a page for browsers, useless to a client."""
+    return html_response(200, SIGN_IN_PAGE)
 
 
 # --- credentials ------------------------------------------------------------------
@@ -114,15 +169,21 @@ def authenticate(fake: FakeAzure, req: Request, org: Org) -> Optional[IssuedToke
         req.auth_kind = "invalid"
         return None
     if record.kind == "access":
-        if record.tenant.lower() != org.tenant.lower():
+        # Azure DevOps Server knows no Entra ID; a personal-account org takes any tenant's users.
+        if org.kind == "server" or (org.kind != "personal" and record.tenant.lower() != org.tenant.lower()):
             req.auth_kind = "invalid"
             return None
         req.auth_kind = "entra"
-    elif record.kind in ("session", "pat"):
+    elif record.kind in ("session", "pat", "job"):
         if (record.org or "").lower() != org.name.lower():
             req.auth_kind = "invalid"
             return None
-        req.auth_kind = "session" if record.kind == "session" else "pat"
+        # Azure DevOps Server takes a PAT over Basic only ("Use personal access tokens",
+        # https://learn.microsoft.com/azure/devops/organizations/accounts/use-personal-access-tokens-to-authenticate).
+        if org.kind == "server" and scheme.lower() != "basic":
+            req.auth_kind = "invalid"
+            return None
+        req.auth_kind = "pat" if record.kind == "pat" else "session"
     else:
         req.auth_kind = "invalid"
         return None
@@ -137,7 +198,7 @@ def connection_data(fake: FakeAzure, req: Request) -> Response:
         return vss_error(404, "OrganizationNotFoundException", "no such organization")
     record = authenticate(fake, req, org)
     if record is None:
-        return challenge(fake, org)
+        return refusal(fake, req, org)
     body = {"authenticatedUser": {"id": record.oid or "00000000-0000-0000-0000-000000000000"}}
     return json_response(200, body)
 
@@ -156,23 +217,49 @@ def _token_service_caller(
     if org is None:
         return vss_error(404, "AccountNotFoundException", f"Organization '{req.params['org']}' not found.")
     req.org = org.name
-    if req.query.get("api-version") not in versions:
-        return vss_error(
-            400,
-            "VssVersionOutOfRangeException",
-            f"The requested REST API version of {req.query.get('api-version', '(none)')} is out of range "
-            f"for this server. Use one of: {', '.join(sorted(versions))}.",
-        )
+    if org.kind == "server":
+        # Azure DevOps Server has no session-token service and no PAT lifecycle API ("Manage
+        # personal access tokens using API" documents it for Azure DevOps Services only).
+        return vss_error(404, "ResourceNotFoundException", "The requested resource was not found.")
+    problem = check_api_version(req, versions)
+    if problem is not None:
+        return problem
     header = req.header("authorization") or ""
     if header and not header.lower().startswith("bearer "):
         req.auth_kind = "invalid"
-        return challenge(fake, org)
+        return refusal(fake, req, org)
     caller = authenticate(fake, req, org)
     if caller is None or caller.kind != "access":
         if caller is not None:
             req.auth_kind = "invalid"
-        return challenge(fake, org)
+        return refusal(fake, req, org)
     return org, caller
+
+
+def check_api_version(req: Request, versions: frozenset[str]) -> Optional[Response]:
+    """400 for a missing or unknown api-version, in the query or the Accept header, as the REST
+    APIs answer it ("api-version ... Required", every page of the Azure DevOps REST reference;
+    exception names as in VssVersionOutOfRangeException / VssVersionNotSpecifiedException)."""
+    version = req.query.get("api-version")
+    if version is None:
+        match = re.search(r"api-version\s*=\s*([0-9A-Za-z.\-]+)", req.header("accept") or "")
+        version = match.group(1) if match else None
+    if version is None:
+        return vss_error(
+            400,
+            "VssVersionNotSpecifiedException",
+            f'No api-version was supplied for the "{req.method}" request. The version must be supplied '
+            'either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a '
+            "query parameter (e.g. '?api-version=1.0').",
+        )
+    if version not in versions:
+        return vss_error(
+            400,
+            "VssVersionOutOfRangeException",
+            f"The requested REST API version of {version} is out of range "
+            f"for this server. Use one of: {', '.join(sorted(versions))}.",
+        )
+    return None
 
 
 def _parse_scopes(value: Any) -> Optional[tuple[str, ...]]:
@@ -223,6 +310,11 @@ def session_token(fake: FakeAzure, req: Request) -> Response:
     if isinstance(caller, Response):
         return caller
     org, entra = caller
+    # The server default when tokenType is absent is not documented; the fake takes it as
+    # SelfDescribing. Compact makes a PAT the user sees (VstsSessionTokenClient.cs, VstsTokenType).
+    token_type = req.query.get("tokenType", "SelfDescribing")
+    if token_type.lower() not in SESSION_TOKEN_TYPES:
+        return vss_error(400, "ArgumentException", f"Invalid tokenType {token_type!r}.")
     body = _json_object(req)
     if body is None:
         return vss_error(400, "ArgumentNullException", "Value cannot be null. Parameter name: sessionToken")
@@ -234,7 +326,8 @@ def session_token(fake: FakeAzure, req: Request) -> Response:
         return vss_error(
             400, "SessionTokenCreateException", "validTo must be an ISO 8601 time in the future."
         )
-    record = _issue(fake, "session", org, entra, scopes, valid_to, str(body.get("displayName") or ""))
+    kind = "pat" if token_type.lower() == "compact" else "session"
+    record = _issue(fake, kind, org, entra, scopes, valid_to, str(body.get("displayName") or ""))
     req.scopes = scopes
     view = _token_view(record, org, with_secret=True)
     view.update(
@@ -284,6 +377,12 @@ def pats(fake: FakeAzure, req: Request) -> Response:
     if isinstance(caller, Response):
         return caller
     org, entra = caller
+    if not entra.username:
+        # "You can't use service principals or managed identities to create or revoke PATs"
+        # (https://learn.microsoft.com/azure/devops/organizations/accounts/manage-personal-access-tokens-via-api).
+        # How the API answers is not documented: modelled as the PatTokenResult error
+        # `invalidUserType` (an enum value of the API spec) with HTTP 400. Unverified.
+        return _pat_error("invalidUserType")
     if req.method == "GET":
         return _pat_list(fake, org, entra)
     if req.method == "DELETE":
@@ -310,6 +409,12 @@ def _pat_create(fake: FakeAzure, req: Request, org: Org, entra: IssuedToken) -> 
     valid_to = _valid_to(fake, body, fake.pat_default_lifetime)
     if valid_to is None:
         return _pat_error("invalidValidTo")
+    # Policy "Restrict personal access token lifespan" (https://learn.microsoft.com/azure/devops/
+    # organizations/accounts/manage-pats-with-policies-for-administrators): a longer validTo is
+    # refused with the PatTokenResult error `patLifespanPolicyViolation` (an enum value of the API
+    # spec; whether the real API refuses or shortens is unverified).
+    if org.pat_max_lifetime is not None and valid_to - fake.now() > org.pat_max_lifetime + 60:
+        return _pat_error("patLifespanPolicyViolation")
     record = _issue(fake, "pat", org, entra, scopes, valid_to, name)
     req.scopes = scopes
     return json_response(
@@ -335,6 +440,53 @@ def _pat_revoke(fake: FakeAzure, req: Request, org: Org, entra: IssuedToken) -> 
             record.revoked = True
             return Response(204, b"", None)
     return vss_error(404, "SessionTokenNotFoundException", f"Token {wanted!r} not found.")
+
+
+# --- Azure Pipelines workload identity federation ------------------------------------------
+
+
+def pipelines_oidc_token(fake: FakeAzure, req: Request) -> Response:
+    """``POST {SYSTEM_OIDCREQUESTURI}?serviceConnectionId=...``: an ID token for a service connection.
+
+    As documented in "Oidctoken - Create" (https://learn.microsoft.com/rest/api/azure/devops/
+    distributedtask/oidctoken/create): the job's System.AccessToken as Bearer, the answer
+    ``{"oidcToken": ...}``; azure-identity's AzurePipelinesCredential sends it with
+    ``X-TFS-FedAuthRedirect: Suppress`` (a refusal is a 401 then, else a sign-in page).
+    """
+    org = fake.find_org(req.params["org"])
+    if org is None:
+        return vss_error(404, "AccountNotFoundException", f"Organization '{req.params['org']}' not found.")
+    req.org = org.name
+    problem = check_api_version(req, OIDC_API_VERSIONS)
+    if problem is not None:
+        return problem
+    header = req.header("authorization") or ""
+    caller = authenticate(fake, req, org) if header.lower().startswith("bearer ") else None
+    if caller is None or caller.kind != "job":
+        if header:
+            req.auth_kind = "invalid"
+        return refusal(fake, req, org)
+    connection = fake.pipeline_connections.get(req.query.get("serviceConnectionId", "").lower())
+    if connection is None or connection[0].lower() != org.name.lower():
+        return vss_error(
+            404,
+            "ServiceEndpointNotFoundException",
+            f"Service connection {req.query.get('serviceConnectionId', '')!r} was not found.",
+        )
+    name, project, service_connection = connection
+    app = next(
+        (
+            a
+            for a in fake.apps.values()
+            if a.federated_subject == f"sc://{name}/{project}/{service_connection}"
+        ),
+        None,
+    )
+    token = fake.federated_token(
+        subject=f"sc://{name}/{project}/{service_connection}",
+        issuer=app.federated_issuer if app is not None else None,
+    )
+    return json_response(200, {"oidcToken": token})
 
 
 # --- feeds ------------------------------------------------------------------------------
@@ -373,6 +525,10 @@ def _authorized_feed(fake: FakeAzure, req: Request, needed: frozenset[str]) -> U
     if isinstance(found, Response):
         return found
     org, feed = found
+    # A public project's feed is readable anonymously ("Public feeds",
+    # https://learn.microsoft.com/azure/devops/artifacts/tutorials/share-packages-publicly).
+    if feed.anonymous_read and needed == READ_SCOPES and not req.header("authorization"):
+        return feed
     denied = _authorize_feed(fake, req, org, needed)
     return feed if denied is None else denied
 

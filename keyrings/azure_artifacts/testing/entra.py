@@ -298,18 +298,47 @@ def token(fake: FakeAzure, req: Request) -> Response:
     return grant(fake, req, form, tenant)
 
 
-def _public_client(form: dict[str, str]) -> Optional[Response]:
+def _public_client(fake: FakeAzure, form: dict[str, str], tenant: str = "") -> Optional[Response]:
+    """Only a registered public client may sign a user in (device code, code, refresh): an
+    unknown id is AADSTS700016, a confidential app without its secret AADSTS7000218
+    (https://learn.microsoft.com/entra/identity-platform/reference-error-codes)."""
     client_id = form.get("client_id", "")
     if not client_id:
         return aad_error(400, "invalid_request", 900144, "The request body must contain 'client_id'.")
-    if not is_guid(client_id):
+    app = fake.apps.get(client_id.lower()) if is_guid(client_id) else None
+    if app is None:
         return aad_error(
             400,
             "unauthorized_client",
             700016,
-            f"Application with identifier '{client_id}' was not found in the directory.",
+            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+        )
+    if not app.public:
+        return aad_error(
+            401,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         )
     return None
+
+
+def redirect_uri_registered(app: App, redirect_uri: str) -> bool:
+    """Exact match, except that the port of an http loopback URI is ignored
+    (https://learn.microsoft.com/entra/identity-platform/reply-url#localhost-exceptions)."""
+    wanted = urlparse(redirect_uri)
+    for registered in app.redirect_uris:
+        if registered == redirect_uri:
+            return True
+        reg = urlparse(registered)
+        if (
+            reg.scheme == wanted.scheme == "http"
+            and reg.hostname in ("localhost", "127.0.0.1")
+            and reg.hostname == wanted.hostname
+            and reg.path.rstrip("/") == wanted.path.rstrip("/")
+        ):
+            return True
+    return False
 
 
 def _client_credentials(fake: FakeAzure, req: Request, form: dict[str, str], tenant: str) -> Response:
@@ -346,6 +375,16 @@ def _client_credentials(fake: FakeAzure, req: Request, form: dict[str, str], ten
             "invalid_client",
             7000218,
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )
+    if app.signed_in_user is not None:  # the fake CLIs: a user who ran `az login`
+        return user_token_response(
+            fake,
+            tenant=tenant,
+            client_id=app.client_id,
+            username=app.signed_in_user,
+            scopes=scopes,
+            nonce=None,
+            want_client_info=False,
         )
     return app_token_response(fake, tenant, app.client_id)
 
@@ -387,6 +426,14 @@ def _check_assertion(fake: FakeAzure, app: App, assertion: str, tenant: str) -> 
             "invalid_client",
             700212,
             "No matching federated identity record found for presented assertion audience.",
+        )
+    if app.federated_issuer is not None and claims.get("iss") != app.federated_issuer:
+        return aad_error(
+            401,
+            "invalid_client",
+            700211,
+            "No matching federated identity record found for presented assertion issuer "
+            f"'{claims.get('iss')}'.",
         )
     if app.federated_subject is None or claims.get("sub") != app.federated_subject:
         return aad_error(
@@ -453,7 +500,7 @@ def _check_certificate_assertion(
 
 
 def _refresh_token(fake: FakeAzure, req: Request, form: dict[str, str], tenant: str) -> Response:
-    problem = _public_client(form)
+    problem = _public_client(fake, form, tenant)
     if problem is not None:
         return problem
     raw = form.get("refresh_token", "")
@@ -494,7 +541,7 @@ def devicecode(fake: FakeAzure, req: Request) -> Response:
     tenant = fake.resolve_tenant(req.params["tenant"])
     if tenant is None:
         return aad_error(400, "invalid_request", 90002, f"Tenant '{req.params['tenant']}' not found.")
-    problem = _public_client(form)
+    problem = _public_client(fake, form, tenant)
     if problem is not None:
         return problem
     scopes = check_scopes(form.get("scope", ""), user_flow=True)
@@ -533,7 +580,7 @@ def devicecode(fake: FakeAzure, req: Request) -> Response:
 
 
 def _device_code_grant(fake: FakeAzure, req: Request, form: dict[str, str], tenant: str) -> Response:
-    problem = _public_client(form)
+    problem = _public_client(fake, form, tenant)
     if problem is not None:
         return problem
     code = form.get("device_code", "")
@@ -595,6 +642,21 @@ def authorize(fake: FakeAzure, req: Request) -> Response:
     redirect_uri = q.get("redirect_uri", "")
     if tenant is None or not redirect_uri or not is_guid(q.get("client_id", "")):
         return html_response(400, "<h1>Sorry, but we're having trouble signing you in.</h1>")
+    # Entra shows its error page instead of redirecting to an unregistered URI.
+    app = fake.apps.get(q["client_id"].lower())
+    if app is None or not app.public:
+        return html_response(
+            400,
+            f"<h1>Sorry, but we're having trouble signing you in.</h1><p>AADSTS700016: Application with "
+            f"identifier '{escape(q['client_id'])}' was not found in the directory.</p>",
+        )
+    if not redirect_uri_registered(app, redirect_uri):
+        return html_response(
+            400,
+            f"<h1>Sorry, but we're having trouble signing you in.</h1><p>AADSTS50011: The redirect URI "
+            f"'{escape(redirect_uri)}' specified in the request does not match the redirect URIs "
+            f"configured for the application '{escape(q['client_id'])}'.</p>",
+        )
     if q.get("response_type") != "code":
         return _redirect(redirect_uri, q, {"error": "unsupported_response_type"})
     scopes = check_scopes(q.get("scope", ""), user_flow=True)
@@ -643,7 +705,7 @@ def _redirect(redirect_uri: str, query: dict[str, str], values: dict[str, str]) 
 
 
 def _authorization_code(fake: FakeAzure, req: Request, form: dict[str, str], tenant: str) -> Response:
-    problem = _public_client(form)
+    problem = _public_client(fake, form, tenant)
     if problem is not None:
         return problem
     code = form.get("code", "")

@@ -15,6 +15,7 @@ TokenKind = Literal[
     "federated",
     "device_code",
     "auth_code",
+    "job",
 ]
 AuthKind = Literal["anonymous", "entra", "session", "pat", "invalid"]
 
@@ -90,13 +91,19 @@ class Fault:
 
 @dataclass
 class App:
-    """A confidential client registration."""
+    """A client registration: confidential (secret, certificate, federated credential) or public
+    (``redirect_uris``; public client flows allowed)."""
 
     client_id: str
     secret: Optional[str] = None
     certificate_pem: Optional[bytes] = None
     federated_subject: Optional[str] = None
     tenant: Optional[str] = None
+    public: bool = False
+    redirect_uris: tuple[str, ...] = ()
+    # The fake `az`/`azd` stand for a CLI a *user* signed in to: their tokens are user tokens.
+    signed_in_user: Optional[str] = None
+    federated_issuer: Optional[str] = None
 
 
 @dataclass
@@ -140,12 +147,23 @@ class Feed:
     feed_id: str
     project_id: Optional[str]
     files: list[Package] = field(default_factory=list)
+    anonymous_read: bool = False  # a public project's feed: anonymous reads succeed, no challenge
 
 
 @dataclass
 class Org:
-    """An Azure DevOps organization and the Entra tenant that backs it."""
+    """An Azure DevOps organization and the Entra tenant that backs it.
+
+    ``kind``: ``entra`` (an Entra ID tenant backs it), ``personal`` (Microsoft accounts: the
+    challenge names the all-zero tenant) or ``server`` (an Azure DevOps Server collection: no
+    Entra ID at all, PATs over Basic only). ``challenge`` False models a feed host whose
+    anonymous 401 carries no usable challenge (a proxy that strips the headers).
+    """
 
     name: str
     tenant: str
     org_id: str
+    kind: str = "entra"
+    challenge: bool = True
+    # Organization policy "Restrict personal access token lifespan" (seconds); None: no policy.
+    pat_max_lifetime: Optional[int] = None

@@ -38,9 +38,23 @@ from .records import (
 from .wheels import build_wheel, normalize, wheel_filename
 
 DEFAULT_TENANT = "72f988bf-0000-4000-8000-000000000001"
+# Organizations backed by personal Microsoft accounts name this tenant in their challenge.
+NULL_TENANT = "00000000-0000-0000-0000-000000000000"
 AZURE_ARTIFACTS_CLIENT_ID = "d5a56ea4-7369-46b8-a538-c370805301bf"
 AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 FAKE_CLI_APP_ID = "a11ce000-0000-4000-8000-0000000000c1"
+# Redirect URIs registered on the Azure Artifacts public client, as its own credential provider
+# uses them (microsoft/artifacts-credprovider src/Authentication/AzureArtifacts.cs): the loopback
+# for the system browser, the macOS broker URI, the Linux native-client page, and the Windows
+# broker (WAM) URI every app gets. Loopback ports are ignored when matching
+# (https://learn.microsoft.com/entra/identity-platform/reply-url#localhost-exceptions).
+AZURE_ARTIFACTS_REDIRECT_URIS = (
+    "http://localhost",
+    "msauth.com.microsoft.azureartifacts.credentialprovider://auth",
+    "https://login.microsoftonline.com/oauth2/nativeclient",
+    f"ms-appx-web://microsoft.aad.brokerplugin/{AZURE_ARTIFACTS_CLIENT_ID}",
+)
+AZURE_CLI_REDIRECT_URIS = ("http://localhost",)
 
 _T = r"(?P<tenant>[^/]+)"
 _FEED = r"/(?P<org>[^/_][^/]*)/(?:(?P<project>[^/_][^/]*)/)?_packaging/(?P<feed>[^/]+)/pypi"
@@ -58,6 +72,14 @@ ROUTES: tuple[Route, ...] = (
     Route("msi", frozenset({"GET"}), r"/msi/token", entra.msi),
     Route("imds", frozenset({"GET"}), r"/metadata/identity/oauth2/token", entra.imds),
     Route("github_oidc", frozenset({"GET"}), r"/_github/token", entra.github_oidc),
+    Route("sign_in", frozenset({"GET"}), r"/_signin/?", devops.sign_in_page),
+    Route(
+        "pipelines_oidc",
+        frozenset({"POST"}),
+        r"/(?P<org>[^/]+)/(?P<project>[^/]+)/_apis/distributedtask/hubs/(?P<hub>[^/]+)"
+        r"/plans/(?P<plan>[^/]+)/jobs/(?P<job>[^/]+)/oidctoken/?",
+        devops.pipelines_oidc_token,
+    ),
     Route(
         "session_token",
         frozenset({"POST"}),
@@ -106,10 +128,14 @@ class FakeAzure:
         self.managed_identity_tenant: Optional[str] = None
         self.github_request_token = secrets.token_urlsafe(24)
         self.github_subject = "repo:contoso/app:ref:refs/heads/main"
+        # How the REST APIs refuse a credential sent without `X-TFS-FedAuthRedirect: Suppress`:
+        # "203" (a sign-in page) or "302" (a redirect to the sign-in host).
+        self.refusal = "203"
         self.time_offset = 0.0
         self.tenant_domains: dict[str, str] = {}
         self.signing_key = secrets.token_bytes(32)
         self.apps: dict[str, App] = {}
+        self.pipeline_connections: dict[str, tuple[str, str, str]] = {}
         self.orgs: dict[str, Org] = {}
         self.feeds: list[Feed] = []
         self.pending_devices: dict[str, PendingDevice] = {}
@@ -127,7 +153,9 @@ class FakeAzure:
         self.host = ""
         self.authority_host = ""
         self.cli_client_secret = secrets.token_urlsafe(24)
-        self.add_app(FAKE_CLI_APP_ID, secret=self.cli_client_secret)
+        self.add_app(FAKE_CLI_APP_ID, secret=self.cli_client_secret).signed_in_user = "user@contoso.com"
+        self.add_public_client(AZURE_ARTIFACTS_CLIENT_ID, AZURE_ARTIFACTS_REDIRECT_URIS)
+        self.add_public_client(AZURE_CLI_CLIENT_ID, AZURE_CLI_REDIRECT_URIS)
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -220,10 +248,42 @@ class FakeAzure:
             self.apps[client_id.lower()] = app
         return app
 
-    def add_org(self, name: str, tenant: Optional[str] = None) -> Org:
-        """An organization backed by ``tenant`` (the default tenant when omitted)."""
+    def add_public_client(
+        self, client_id: str, redirect_uris: tuple[str, ...] = ("http://localhost",)
+    ) -> App:
+        """Register a public client (user sign-in) and the redirect URIs it may use."""
+        app = App(client_id, public=True, redirect_uris=tuple(redirect_uris))
+        with self.lock:
+            self.apps[client_id.lower()] = app
+        return app
+
+    def add_org(
+        self,
+        name: str,
+        tenant: Optional[str] = None,
+        *,
+        kind: str = "entra",
+        challenge: bool = True,
+        pat_max_lifetime: Optional[int] = None,
+    ) -> Org:
+        """An organization backed by ``tenant`` (the default tenant when omitted).
+
+        ``kind="personal"``: backed by Microsoft accounts (the all-zero tenant in its challenge;
+        any tenant's users may sign in). ``kind="server"``: an Azure DevOps Server collection
+        (NTLM/Negotiate/Basic challenges, no Entra ID, no token service; PATs from
+        :meth:`server_pat`). ``challenge=False``: its 401 carries no usable challenge.
+        """
+        if kind not in ("entra", "personal", "server"):
+            raise ValueError(f"unknown org kind {kind!r}")
+        if kind == "personal":
+            tenant = NULL_TENANT
         org = Org(
-            name, (tenant or self.default_tenant).lower(), str(uuid.uuid5(uuid.NAMESPACE_URL, "org:" + name))
+            name,
+            (tenant or self.default_tenant).lower(),
+            str(uuid.uuid5(uuid.NAMESPACE_URL, "org:" + name)),
+            kind=kind,
+            challenge=challenge,
+            pat_max_lifetime=pat_max_lifetime,
         )
         with self.lock:
             self.orgs[name.lower()] = org
@@ -235,8 +295,13 @@ class FakeAzure:
         feed: str,
         project: Optional[str] = None,
         packages: Optional[dict[str, list[str]]] = None,
+        anonymous_read: bool = False,
     ) -> Feed:
-        """A feed (org-scoped, or project-scoped when ``project`` is given) with built wheels."""
+        """A feed (org-scoped, or project-scoped when ``project`` is given) with built wheels.
+
+        ``anonymous_read``: a feed of a public project, readable without credentials (its
+        anonymous request gets the index, not a challenge).
+        """
         if self.find_org(org) is None:
             self.add_org(org)
         key = f"{org}/{project or ''}/{feed}".lower()
@@ -248,6 +313,7 @@ class FakeAzure:
             project_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"project:{org}/{project}".lower()))
             if project
             else None,
+            anonymous_read=anonymous_read,
         )
         with self.lock:
             self.feeds.append(record)
@@ -354,6 +420,91 @@ class FakeAzure:
             raise KeyError("not a secret this fake issued")
         record.revoked = True
 
+    def server_pat(
+        self, org: str, scopes: tuple[str, ...] = ("vso.packaging",), lifetime: int = 30 * 86400
+    ) -> str:
+        """A PAT made in an Azure DevOps Server collection's web UI (Server has no PAT API)."""
+        found = self.find_org(org)
+        if found is None:
+            raise KeyError(f"no organization {org}")
+        now = self.now()
+        return self.remember(
+            IssuedToken(
+                secret=devops.new_secret(),
+                kind="pat",
+                tenant=found.tenant,
+                expires_at=now + lifetime,
+                issued_at=now,
+                oid=entra.user_oid("server-user"),
+                org=found.name,
+                scopes=scopes,
+                authorization_id=str(uuid.uuid4()),
+                display_name="made in the web UI",
+                username="server-user",
+            )
+        ).secret
+
+    def azure_pipelines_job(
+        self,
+        org: str,
+        project: str = "app",
+        *,
+        client_id: Optional[str] = None,
+        tenant: Optional[str] = None,
+        service_connection: str = "azure-artifacts",
+        lifetime: int = 3600,
+    ) -> dict[str, str]:
+        """The environment an `AzureCLI@2` step with a workload-identity service connection sees.
+
+        Registers the service connection's app with its federated credential (subject
+        ``sc://{org}/{project}/{service connection}``) and mints the job's System.AccessToken;
+        the returned variables are the ones azure-identity's AzurePipelinesCredential reads
+        (sources: Azure DevOps sprint 240 release notes; azure-identity
+        ``_credentials/azure_pipelines.py``).
+        """
+        found = self.find_org(org) or self.add_org(org)
+        client_id = client_id or str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"sc:{org}/{project}/{service_connection}")
+        )
+        tenant = (tenant or self.default_tenant).lower()
+        connection_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"scid:{org}/{project}/{service_connection}"))
+        app = self.add_app(client_id, federated_subject=f"sc://{found.name}/{project}/{service_connection}")
+        app.federated_issuer = f"{self.base_url}/_vstoken/{found.org_id}"
+        self.pipeline_connections[connection_id] = (found.name, project, service_connection)
+        now = self.now()
+        job_token = self.remember(
+            IssuedToken(
+                secret=_jwt.encode_hs256(
+                    {
+                        "iss": "app.vstoken.visualstudio.com",
+                        "aud": "app.vstoken.visualstudio.com",
+                        "exp": int(now) + lifetime,
+                        "jti": secrets.token_urlsafe(12),
+                    },
+                    self.signing_key,
+                ),
+                kind="job",
+                tenant=found.tenant,
+                expires_at=now + lifetime,
+                issued_at=now,
+                oid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"build-service:{org}/{project}")),
+                org=found.name,
+                scopes=("vso.packaging", "vso.build_execute"),
+                username="Project Collection Build Service",
+            )
+        ).secret
+        project_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"project:{org}/{project}".lower()))
+        plan, job = uuid.uuid4(), uuid.uuid4()
+        return {
+            "SYSTEM_OIDCREQUESTURI": f"{self.base_url}/{found.name}/{project_id}/_apis/distributedtask/"
+            f"hubs/build/plans/{plan}/jobs/{job}/oidctoken",
+            "SYSTEM_ACCESSTOKEN": job_token,
+            "AZURESUBSCRIPTION_CLIENT_ID": client_id,
+            "AZURESUBSCRIPTION_TENANT_ID": tenant,
+            "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID": connection_id,
+            "TF_BUILD": "True",
+        }
+
     def federated_token(
         self,
         subject: Optional[str] = None,
@@ -386,11 +537,15 @@ class FakeAzure:
         )
         return token
 
-    def access_token(self, tenant: Optional[str] = None, client_id: str = FAKE_CLI_APP_ID) -> str:
-        """Mint an app access token directly (test convenience, no HTTP round trip)."""
+    def access_token(
+        self, tenant: Optional[str] = None, client_id: str = FAKE_CLI_APP_ID, username: Optional[str] = None
+    ) -> str:
+        """Mint an access token directly (test convenience, no HTTP round trip): an app's, or a
+        user's when ``username`` is given (the PAT lifecycle API takes only users)."""
         tenant = (tenant or self.default_tenant).lower()
+        oid = entra.app_oid(client_id, tenant) if username is None else entra.user_oid(username)
         return entra.issue_access_token(
-            self, tenant=tenant, client_id=client_id, oid=entra.app_oid(client_id, tenant), username=None
+            self, tenant=tenant, client_id=client_id, oid=oid, username=username
         ).secret
 
     # --- request log and faults --------------------------------------------------------------
