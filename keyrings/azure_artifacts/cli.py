@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from . import __version__
+from . import __version__, tool_setup
 from ._log import one_line
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the configuration file")
     check.add_argument("--config", type=Path, help="config file (default: keyring's keyringrc.cfg)")
     _credential_commands(commands)
+    tool_setup.add_parser(commands)
     return parser
 
 
@@ -62,6 +63,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         explicit = True
     if args.command == "explain":
         return explain(args.url, environ, as_json=args.json)
+    if args.command == "setup":
+        return tool_setup.run(args, environ)
     if args.command in ("login", "logout", "status"):
         return _run_credential_command(parser, args, environ)
     return check(environ, explicit=explicit)
