@@ -26,6 +26,7 @@ from . import _paths
 from ._paths import SetupError
 
 if TYPE_CHECKING:
+    from ..urls import FeedRef
     from ._edits import Feed
 
 __all__ = ["TOOLS", "FileEdit", "SetupError", "add_parser", "apply", "plan", "run"]
@@ -183,13 +184,11 @@ def _default_name(org: str, feed: str) -> str:
     return re.sub(r"[^a-z0-9._-]+", "-", f"{org}-{feed}".lower()).strip("-._")
 
 
-def _feed_base(ref: object, *, view: bool) -> str:
+def _feed_base(ref: FeedRef, *, view: bool) -> str:
     """`{org URL}[/{project}]/_packaging/{feed}[@{view}]`, percent-encoded (project names have spaces)."""
     from urllib.parse import quote
 
-    from ..urls import FeedRef
-
-    assert isinstance(ref, FeedRef) and ref.feed
+    assert ref.feed
     base = ref.org_url()
     if ref.project:
         base += "/" + quote(ref.project, safe="")
