@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from . import __version__
+from . import __version__, tool_setup
 from ._log import one_line
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         url="1",
         json_help='{"username", "secret", "kind", "expires_at"}',
     )
+    tool_setup.add_parser(commands)
     return parser
 
 
@@ -91,6 +92,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return explain(app, args.url, as_json=args.json)
     if args.command == "check":
         return check(app, explicit=explicit)
+    if args.command == "setup":
+        return tool_setup.run(args, environ)
     if args.command == "logout" and bool(args.url) == bool(args.all):
         parser.error("logout needs a feed URL or --all (not both)")
     return _CREDENTIAL_COMMANDS[args.command](app, args)

@@ -1,0 +1,377 @@
+"""`azure-artifacts-keyring setup URL --tool T`: write one tool's configuration for a feed.
+
+`plan()` reads the files and computes their new text (nothing is written); `apply()`
+writes the ones that change, atomically. No secret is ever written: the tools ask
+keyring (this backend) for the credential each time. Stdlib only at import time:
+tomlkit and configupdater load when `setup` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from .._log import one_line
+from ..errors import AzureArtifactsError
+from . import _paths
+from ._paths import SetupError
+
+if TYPE_CHECKING:
+    from ..urls import FeedRef
+    from ._edits import Feed
+
+__all__ = ["TOOLS", "FileEdit", "SetupError", "add_parser", "apply", "plan", "run"]
+
+TOOLS = ("pip", "uv", "poetry", "pdm", "hatch", "twine")
+DEFAULT_USERNAME = "VssSessionToken"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # uv's rule for index names; fine for the others
+_PUBLISH = {
+    "uv": "uv publish --index {name}",
+    "poetry": "poetry publish -r {name}",
+    "pdm": "pdm publish -r {name}",
+    "hatch": "hatch publish -r {name}",
+    "twine": "twine upload -r {name} dist/*",
+}
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    """One file's text before (None: the file does not exist) and after; `notes` go to stderr."""
+
+    path: Path
+    old: Optional[str]
+    new: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return self.new != (self.old or "")
+
+    def diff(self) -> str:
+        import difflib
+
+        before = (self.old or "").splitlines(keepends=True)
+        after = self.new.splitlines(keepends=True)
+        source = str(self.path) if self.old is not None else "/dev/null"
+        return "".join(difflib.unified_diff(before, after, source, str(self.path)))
+
+
+def plan(
+    url: str,
+    tool: str,
+    *,
+    primary: bool = False,
+    tenant: Optional[str] = None,
+    site: bool = False,
+    cwd: Path,
+    environ: Mapping[str, str],
+    name: Optional[str] = None,
+    file: Optional[Path] = None,
+) -> list[FileEdit]:
+    """The edits that connect `tool` to the feed of `url` (and pin `tenant`); reads, never writes."""
+    if tool not in TOOLS:
+        raise SetupError(f"unknown tool '{tool}': choose one of {', '.join(TOOLS)}")
+    feed = feed_for(url, environ, name)
+    return _plan(feed, tool, primary, tenant, site, cwd, environ, file, named=name is not None)[1]
+
+
+def _plan(
+    feed: Feed,
+    tool: str,
+    primary: bool,
+    tenant: Optional[str],
+    site: bool,
+    cwd: Path,
+    environ: Mapping[str, str],
+    file: Optional[Path],
+    *,
+    named: bool,
+) -> tuple[Feed, list[FileEdit]]:
+    """The feed (under the name the files already give it, unless --name) and the edits."""
+    import dataclasses
+
+    from . import _edits
+
+    paths = _tool_files(tool, primary, site, cwd, environ, file)
+    texts = [(path, _read(path)) for path in paths]
+    if not named:
+        in_use = _edits.name_in_use(tool, [(p, t) for p, t in texts if t is not None], feed)
+        feed = dataclasses.replace(feed, name=in_use or feed.name)
+    edits: list[FileEdit] = []
+    for path, old in texts:
+        new, notes = _edits.edit(tool, path, old or "", feed, primary=primary)
+        edits.append(FileEdit(path, old, new, tuple(notes)))
+    if tenant is not None:
+        edits.append(_tenant_edit(feed, tenant, environ))
+    return feed, edits
+
+
+def _tool_files(
+    tool: str, primary: bool, site: bool, cwd: Path, environ: Mapping[str, str], file: Optional[Path]
+) -> list[Path]:
+    """The files a tool reads the settings from, in the order they are edited."""
+    if tool == "pip":
+        key = "index-url" if primary else "extra-index-url"
+        return [file or _paths.pip_file(environ, site=site, key=key)]
+    if tool == "uv":
+        return [_paths.uv_file(cwd, file)]
+    if tool == "twine":
+        return [file or _paths.pypirc(environ)]
+    project = _paths.project_dir(cwd)
+    if tool in ("poetry", "pdm"):
+        return [project / "pyproject.toml", project / f"{tool}.toml"]
+    hatch_toml = project / "hatch.toml"  # when there, it is what hatch reads the environments from
+    envs = hatch_toml if hatch_toml.is_file() else project / "pyproject.toml"
+    return [envs, _paths.hatch_config(environ)]
+
+
+def _tenant_edit(feed: Feed, tenant: str, environ: Mapping[str, str]) -> FileEdit:
+    from ..config import values
+    from ..config.files import config_path
+    from . import _edits
+
+    try:
+        tenant = values.tenant(tenant)
+    except ValueError as exc:
+        raise SetupError(f"--tenant: {exc}") from None
+    path = config_path(environ)
+    old = _read(path)
+    return FileEdit(path, old, _edits.keyringrc(old or "", path, feed.org, tenant))
+
+
+def feed_for(url: str, environ: Mapping[str, str], name: Optional[str] = None) -> Feed:
+    """The feed's index and upload URLs, username and the name to write, from one of our URLs."""
+    from .. import service
+    from ._edits import Feed
+
+    resolution = service.resolve(url, environ)
+    if resolution is None:
+        raise SetupError(
+            f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring explain URL says why)"
+        )
+    ref = resolution.ref
+    if not ref.feed:
+        raise SetupError(
+            f"{url} names no feed: give the feed's URL, like "
+            "https://pkgs.dev.azure.com/ORG/_packaging/FEED/pypi/simple/"
+        )
+    if name is not None and not _NAME.match(name):
+        raise SetupError(f"--name '{name}': use letters, digits, '.', '-' and '_' only")
+    username = DEFAULT_USERNAME
+    if not resolution.errors:
+        username = resolution.settings.username or DEFAULT_USERNAME
+    return Feed(
+        index_url=_feed_base(ref, view=True) + "/pypi/simple/",
+        upload_url=_feed_base(ref, view=False) + "/pypi/upload/",
+        username=username,
+        org=ref.org,
+        name=name or _default_name(ref.org, ref.feed),
+    )
+
+
+def _default_name(org: str, feed: str) -> str:
+    """`{org}-{feed}`: unique enough to sit next to other indexes, and never hatch's reserved
+    `main`/`test` nor pdm's `pypi`."""
+    return re.sub(r"[^a-z0-9._-]+", "-", f"{org}-{feed}".lower()).strip("-._")
+
+
+def _feed_base(ref: FeedRef, *, view: bool) -> str:
+    """`{org URL}[/{project}]/_packaging/{feed}[@{view}]`, percent-encoded (project names have spaces)."""
+    from urllib.parse import quote
+
+    assert ref.feed
+    base = ref.org_url()
+    if ref.project:
+        base += "/" + quote(ref.project, safe="")
+    feed = quote(ref.feed, safe="") + (f"@{quote(ref.view, safe='')}" if view and ref.view else "")
+    return f"{base}/_packaging/{feed}"
+
+
+def _read(path: Path) -> Optional[str]:
+    """A file's text with `\\n` line ends (CRLF is put back on write); None when it does not exist."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise SetupError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    try:
+        return data.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise SetupError(f"{path}: not UTF-8 text; it was left as it is") from None
+
+
+def apply(edits: Iterable[FileEdit]) -> list[Path]:
+    """Write the edits that change something, each atomically; every target is checked first, so a
+    failure leaves every file as it was. Returns the paths written."""
+    changed = [edit for edit in edits if edit.changed]
+    targets = [(edit, Path(os.path.realpath(edit.path))) for edit in changed]  # a symlink stays one
+    for edit, target in targets:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SetupError(
+                f"{edit.path}: cannot write ({exc.strerror or exc.__class__.__name__})"
+            ) from None
+        if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            raise SetupError(f"{edit.path}: cannot write (permission denied)")
+    for edit, target in targets:
+        _write(edit, target)
+    return [edit.path for edit in changed]
+
+
+def _write(edit: FileEdit, target: Path) -> None:
+    crlf = edit.old is not None and b"\r\n" in target.read_bytes()
+    data = (edit.new.replace("\n", "\r\n") if crlf else edit.new).encode("utf-8")
+    if target.exists():
+        mode = target.stat().st_mode & 0o7777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    handle, temporary = tempfile.mkstemp(dir=str(target.parent), prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise SetupError(f"{edit.path}: cannot write ({exc.strerror or exc.__class__.__name__})") from None
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+_DESCRIPTION = """\
+Write one tool's configuration for an Azure Artifacts feed, the way that tool's docs describe,
+keeping the file's comments and layout. Nothing secret is written: the tool asks keyring (this
+backend) each time. Running it again changes nothing. Files:
+  pip     pip.conf / pip.ini where `pip config set` writes (PIP_CONFIG_FILE when it names a file),
+          or the environment's (--site): extra-index-url, or index-url with --primary
+  uv      [[tool.uv.index]] in pyproject.toml (uv.toml when the project has one) with a username
+          in the URL, authenticate = "always", publish-url, and keyring-provider = "subprocess"
+  poetry  [[tool.poetry.source]] in pyproject.toml (supplemental, or primary) and the upload
+          repository in poetry.toml (poetry publish -r NAME)
+  pdm     [[tool.pdm.source]] in pyproject.toml (named pypi with --primary) and the upload
+          repository in pdm.toml (pdm publish -r NAME)
+  hatch   the default environment's PIP_EXTRA_INDEX_URL / PIP_INDEX_URL (uv's variables with
+          installer = "uv") in pyproject.toml or hatch.toml, and [publish.index.repos.NAME] with a
+          user in hatch's own config.toml (hatch publish -r NAME)
+  twine   a [NAME] repository with the upload URL and a username in ~/.pypirc (twine upload -r NAME)
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """The `setup` subcommand; the CLI routes `args.command == "setup"` to `run`."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "setup",
+        help="write a tool's configuration for a feed (pip, uv, poetry, pdm, hatch, twine)",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "url", help="the feed's URL, e.g. https://pkgs.dev.azure.com/ORG/_packaging/FEED/pypi/simple/"
+    )
+    parser.add_argument("--tool", required=True, choices=TOOLS, help="the tool to configure")
+    parser.add_argument("--primary", action="store_true", help="the feed replaces PyPI instead of joining it")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
+    )
+    parser.add_argument(
+        "--tenant", metavar="T", help='also pin tenant T in [artifacts org="..."] of keyringrc.cfg'
+    )
+    parser.add_argument(
+        "--site", action="store_true", help="pip: the environment's pip.conf instead of the user's"
+    )
+    parser.add_argument("--name", help="index / source / repository name (default: the feed's name)")
+    parser.add_argument("--file", type=Path, help="pip, uv, twine: the file to edit instead of the usual one")
+    return parser
+
+
+def run(args: argparse.Namespace, environ: Mapping[str, str], cwd: Optional[Path] = None) -> int:
+    """Plan, then print the diff (--dry-run) or write; 0 ok, 1 failure (one line on stderr), 2 usage."""
+    usage = _usage_problem(args)
+    if usage:
+        print(f"azure-artifacts-keyring setup: error: {usage}", file=sys.stderr)
+        return 2
+    try:
+        feed, edits = _plan(
+            feed_for(args.url, environ, args.name),
+            args.tool,
+            args.primary,
+            args.tenant,
+            args.site,
+            cwd or Path.cwd(),
+            environ,
+            args.file,
+            named=args.name is not None,
+        )
+        if args.dry_run:
+            for edit in edits:
+                print(edit.diff(), end="") if edit.changed else print(
+                    f"{edit.path}: already set up, nothing to change"
+                )
+        else:
+            written = apply(edits)
+            for edit in edits:
+                print(
+                    f"wrote {edit.path}"
+                    if edit.path in written
+                    else f"{edit.path}: already set up, nothing changed"
+                )
+    except AzureArtifactsError as exc:
+        print(f"azure-artifacts-keyring: {one_line(exc)}", file=sys.stderr)
+        return 1
+    for note in (n for edit in edits for n in edit.notes):
+        print(f"note: {note}", file=sys.stderr)
+    if args.tool == "uv":
+        note = keyring_on_path_note(environ)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+    if args.tool in _PUBLISH and not args.dry_run:
+        print("publish with: " + _PUBLISH[args.tool].format(name=feed.name))
+    return 0
+
+
+def _usage_problem(args: argparse.Namespace) -> str:
+    if args.site and args.tool != "pip":
+        return "--site is for --tool pip"
+    if args.site and args.file:
+        return "--site and --file name different files: give one"
+    if args.file and args.tool not in ("pip", "uv", "twine"):
+        return f"--file is for pip, uv and twine ({args.tool} writes more than one file)"
+    return ""
+
+
+def keyring_on_path_note(environ: Mapping[str, str]) -> str:
+    """uv runs `keyring` from PATH: say so when there is none, or it lacks this backend ("" when fine)."""
+    found = shutil.which("keyring", path=environ.get("PATH", os.defpath))
+    fix = "uv tool install keyring --with keyrings.azure-artifacts"
+    if found is None:
+        return f"uv runs `keyring` from PATH and there is none: {fix}"
+    try:
+        listed = subprocess.run(
+            [found, "--list-backends"],
+            env=dict(environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return (
+            f"could not run {found} --list-backends ({one_line(exc)}); uv needs one with this backend: {fix}"
+        )
+    if "AzureArtifactsKeyring" not in listed.stdout:
+        return f"{found} (the `keyring` uv will run) does not have this backend: {fix}"
+    return ""
