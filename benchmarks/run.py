@@ -192,7 +192,9 @@ def main() -> int:
                             shutil.copy2(item, state / item.name)
                 return state
 
-            def cold_env(base: dict[str, str], config_path: Path, template: Optional[Path] = None) -> dict[str, str]:
+            def cold_env(
+                base: dict[str, str], config_path: Path, template: Optional[Path] = None
+            ) -> dict[str, str]:
                 return {
                     **base,
                     "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config_path),
@@ -253,9 +255,7 @@ def main() -> int:
                         series.failures += 1
                     if STATE_VARIABLE in env and env is not warm_env:
                         shutil.rmtree(env[STATE_VARIABLE], ignore_errors=True)
-            imports = (
-                import_times(ours_py, feed, cold_env(sp_env, pinned)) if args.importtime else []
-            )
+            imports = import_times(ours_py, feed, cold_env(sp_env, pinned)) if args.importtime else []
     finally:
         shutil.rmtree(home, ignore_errors=True)
         if not args.workdir:
@@ -286,12 +286,16 @@ def main() -> int:
             f"{name:<44}{series.median_ms():>7.1f} ms{spread:>16}{ratio:>8}{paired:>8}{budget:>8}"
             f"{rss:>7.1f} MiB  {trips}{failed}"
         )
-    extra = (statistics.median(results["ours, warm (secret cached)"].rss_kib) - statistics.median(base.rss_kib)) / 1024
+    extra = (
+        statistics.median(results["ours, warm (secret cached)"].rss_kib) - statistics.median(base.rss_kib)
+    ) / 1024
     print(
         f"\nratio: median against the median of '{BASELINE}' (the foreign lookup against 'keyring alone');"
         "\npaired: median of each round's own ratio against that round's foreign lookup."
     )
-    print(f"warm lookup peak RSS minus keyring's own (foreign lookup, keyring alone): {extra * 1024:+.0f} KiB")
+    print(
+        f"warm lookup peak RSS minus keyring's own (foreign lookup, keyring alone): {extra * 1024:+.0f} KiB"
+    )
     if imports:
         print("\n-X importtime, cold lookup (service principal, pinned tenant), top-level imports:")
         print(f"  {'cumulative':>10} {'self':>8}  module")

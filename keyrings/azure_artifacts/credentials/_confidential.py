@@ -26,7 +26,10 @@ def http_client(options: FlowOptions, *, derive: bool = False) -> MetadataCachin
     from ..http import Http
 
     return MetadataCachingClient(
-        options.state_dir, options.timeout, http=Http(timeout=options.timeout, retries=RETRY_TOTAL), derive=derive
+        options.state_dir,
+        options.timeout,
+        http=Http(timeout=options.timeout, retries=RETRY_TOTAL),
+        derive=derive,
     )
 
 
@@ -49,15 +52,18 @@ def result_token(name: str, result: Optional[Mapping[str, Any]], now: float) -> 
 def _call(name: str, client: MetadataCachingClient, acquire: Callable[[], Any]) -> Any:
     """Run an msal call, turning transport and parsing failures into one safe line."""
     import requests
+    from msal.exceptions import MsalServiceError
 
     try:
         return acquire()
     except AzureArtifactsError as exc:  # ServiceError from our Http: already one safe line
         raise AuthenticationFailed(f"{name}: {one_line(exc)}") from None
-    except requests.exceptions.HTTPError:  # msal raises for a 5xx left after our retries
+    except (MsalServiceError, requests.exceptions.HTTPError):  # a 5xx left after our retries
         raise AuthenticationFailed(f"{name}: token service answered HTTP {client.last_status}") from None
     except ValueError as exc:  # msal: a body that is not JSON, a malformed authority or key
-        raise AuthenticationFailed(f"{name}: {one_line(exc, 'unusable answer from the token service')}") from None
+        raise AuthenticationFailed(
+            f"{name}: {one_line(exc, 'unusable answer from the token service')}"
+        ) from None
     finally:
         client.close()
 

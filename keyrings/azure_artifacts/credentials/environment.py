@@ -80,7 +80,9 @@ def load_certificate(path: str, password: Optional[str], *, send_chain: bool = F
             key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
             secret = None  # decrypted above
     except (ValueError, TypeError) as exc:  # wrong password, not PEM/PKCS12, key without certificate
-        raise AuthenticationFailed(f"environment: {where}: {one_line(exc, 'unreadable certificate')}") from None
+        raise AuthenticationFailed(
+            f"environment: {where}: {one_line(exc, 'unreadable certificate')}"
+        ) from None
     if not isinstance(key, RSAPrivateKey):
         raise AuthenticationFailed(f"environment: {where}: the key must be RSA (RS256 signs the assertion)")
     credential = {
