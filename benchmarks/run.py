@@ -94,12 +94,16 @@ runpy.run_module("keyring", run_name="__main__", alter_sys=True)
 
 
 def run(python: Path, url: str, env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS in KiB (0 where /proc is missing) and stdout of one `keyring get URL user`."""
+    """Wall time, peak RSS in KiB (0 where /proc is missing) and stdout of one `keyring get URL user`.
+
+    Runs in HOME: `python -c` puts the working directory first on sys.path, and a checkout
+    there would replace the installed package under test."""
     with tempfile.NamedTemporaryFile("r") as peak_file:
         start = time.perf_counter()
         done = subprocess.run(
             [str(python), "-c", KEYRING_WITH_PEAK, "get", url, "user"],
             env={**env, "AAK_BENCH_PEAK": peak_file.name},
+            cwd=env["HOME"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
@@ -115,6 +119,7 @@ def import_times(python: Path, url: str, env: dict[str, str], top: int = 14) -> 
     done = subprocess.run(
         [str(python), "-X", "importtime", "-m", "keyring", "get", url, "user"],
         env=env,
+        cwd=env["HOME"],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
