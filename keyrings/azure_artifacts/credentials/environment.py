@@ -1,15 +1,16 @@
 """`environment`: a service principal described by AZURE_* variables (secret or certificate).
 
-azure-identity's EnvironmentCredential reads os.environ itself; we build the client secret /
-certificate credential from `options.environ` instead, so the caller decides the environment.
+The variables are azure-identity's EnvironmentCredential's, read from `options.environ` (the
+caller decides the environment); the client-credentials grant runs on msal directly.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Optional, Union
 
-from ._identity import http_kwargs, request_token
-from ._util import env_value
+from ..errors import AuthenticationFailed
+from ._util import env_value, one_line
 from .base import AccessToken, Flow, FlowOptions
 
 
@@ -33,25 +34,63 @@ class EnvironmentFlow(Flow):
     unavailable = staticmethod(unavailable_reason)
 
     def fetch(self, scope: str) -> AccessToken:
-        return request_token(self.name, self._build, scope)
-
-    def _build(self) -> Any:
-        from azure.identity import CertificateCredential, ClientSecretCredential
+        from ._confidential import confidential_token
 
         env = self.options.environ
         # unavailable_reason() has checked that these are set.
         tenant = self.options.tenant or env_value(env, "AZURE_TENANT_ID") or ""
         client_id = env_value(env, "AZURE_CLIENT_ID") or ""
-        kwargs = http_kwargs(self.options)
-        secret = env_value(env, "AZURE_CLIENT_SECRET")
-        if secret:
-            return ClientSecretCredential(tenant, client_id, secret, **kwargs)
-        send_chain = (env_value(env, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") or "").lower()
-        return CertificateCredential(
-            tenant,
-            client_id,
-            env_value(env, "AZURE_CLIENT_CERTIFICATE_PATH") or "",
-            password=env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None,
-            send_certificate_chain=send_chain in ("1", "true"),
-            **kwargs,
-        )
+        credential: Union[str, Mapping[str, Any]] = env_value(env, "AZURE_CLIENT_SECRET") or ""
+        if not credential:
+            send_chain = (env_value(env, "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN") or "").lower()
+            credential = load_certificate(
+                env_value(env, "AZURE_CLIENT_CERTIFICATE_PATH") or "",
+                env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None,
+                send_chain=send_chain in ("1", "true"),
+            )
+        return confidential_token(self.name, self.options, tenant, client_id, credential, scope)
+
+
+def load_certificate(path: str, password: Optional[str], *, send_chain: bool = False) -> dict[str, str]:
+    """A PEM (key and certificate) or PKCS12 file as msal's certificate credential, the way
+    azure-identity's CertificateCredential reads it: RSA key, SHA-1 thumbprint, chain on request."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    where = "AZURE_CLIENT_CERTIFICATE_PATH"
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise AuthenticationFailed(f"environment: cannot read {where}: {type(exc).__name__}") from None
+    secret = password.encode("utf-8") if password else None
+    pem = serialization.Encoding.PEM
+    try:
+        if b"-----BEGIN" in data:
+            key: Any = serialization.load_pem_private_key(data, secret)
+            certs = [x509.load_pem_x509_certificate(data)]
+            key_pem = data
+        else:
+            key, cert, more = pkcs12.load_key_and_certificates(data, secret)
+            if key is None or cert is None:
+                raise ValueError("the file must hold the private key and its certificate")
+            certs = [cert, *more]
+            key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            secret = None  # decrypted above
+    except (ValueError, TypeError) as exc:  # wrong password, not PEM/PKCS12, key without certificate
+        raise AuthenticationFailed(
+            f"environment: {where}: {one_line(exc, 'unreadable certificate')}"
+        ) from None
+    if not isinstance(key, RSAPrivateKey):
+        raise AuthenticationFailed(f"environment: {where}: the key must be RSA (RS256 signs the assertion)")
+    credential = {
+        "private_key": key_pem.decode("utf-8"),
+        "thumbprint": certs[0].fingerprint(hashes.SHA1()).hex(),  # x5t is SHA-1 by definition
+    }
+    if secret:
+        credential["passphrase"] = password or ""
+    if send_chain:
+        credential["public_certificate"] = b"".join(c.public_bytes(pem) for c in certs).decode("utf-8")
+    return credential

@@ -2,11 +2,16 @@
 and IMDS on an Azure VM when the configuration names this credential explicitly.
 
 In the `auto` chain it only runs when an endpoint variable says where the identity endpoint
-is: without one azure-identity would probe IMDS at 169.254.169.254, which `auto` never does
-(`options.allow_imds` is set only for an explicit `credential = managed_identity`). azure-identity and msal
-read the endpoint from the process environment themselves, so the variables in
+is: without one the libraries would ask IMDS at 169.254.169.254, which `auto` never does
+(`options.allow_imds` is set only for an explicit `credential = managed_identity`). msal and
+azure-identity read the endpoint from the process environment themselves, so the variables in
 `options.environ` must match `os.environ`; otherwise the flow refuses rather than let the
 library fall back to IMDS.
+
+msal's ManagedIdentityClient serves App Service, Azure Arc, Azure ML and IMDS (pod identity
+too). azure-identity stays for the two endpoints msal's client does not serve with our HTTP
+client: Cloud Shell (not a managed-identity source in msal) and Service Fabric (msal insists on
+a requests.Session of its own there).
 """
 
 from __future__ import annotations
@@ -16,9 +21,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import CredentialUnavailable
-from ._identity import RETRY_TOTAL, request_token
 from ._util import env_value
-from .base import AccessToken, Flow, FlowOptions
+from .base import ADO_RESOURCE, AccessToken, Flow, FlowOptions
 
 ENDPOINT_VARIABLES = (
     "IDENTITY_ENDPOINT",
@@ -29,6 +33,9 @@ ENDPOINT_VARIABLES = (
     "MSI_SECRET",
     "AZURE_POD_IDENTITY_AUTHORITY_HOST",
 )
+SERVICE_FABRIC = "Service Fabric"
+CLOUD_SHELL = "Cloud Shell"
+POD_IDENTITY = "pod identity (IMDS at AZURE_POD_IDENTITY_AUTHORITY_HOST)"
 
 
 def endpoint_kind(environ: Mapping[str, str]) -> str | None:
@@ -36,15 +43,15 @@ def endpoint_kind(environ: Mapping[str, str]) -> str | None:
     if env_value(environ, "IDENTITY_ENDPOINT"):
         if env_value(environ, "IDENTITY_HEADER"):
             if env_value(environ, "IDENTITY_SERVER_THUMBPRINT"):
-                return "Service Fabric"
+                return SERVICE_FABRIC
             return "App Service"
         if env_value(environ, "IMDS_ENDPOINT"):
             return "Azure Arc"
         return None
     if env_value(environ, "MSI_ENDPOINT"):
-        return "Azure ML" if env_value(environ, "MSI_SECRET") else "Cloud Shell"
+        return "Azure ML" if env_value(environ, "MSI_SECRET") else CLOUD_SHELL
     if env_value(environ, "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
-        return "pod identity (IMDS at AZURE_POD_IDENTITY_AUTHORITY_HOST)"
+        return POD_IDENTITY
     return None
 
 
@@ -73,10 +80,22 @@ class ManagedIdentityFlow(Flow):
             raise CredentialUnavailable(
                 "managed identity endpoint variables differ from the process environment"
             )
-        return request_token(self.name, self._build, scope)
+        kind = endpoint_kind(self.options.environ)
+        if kind in (SERVICE_FABRIC, CLOUD_SHELL):
+            from ._identity import request_token
 
-    def _build(self) -> Any:
+            return request_token(self.name, self._azure_identity, scope)
+        from ._confidential import managed_identity_token
+
+        resource = scope[: -len("/.default")] if scope.endswith("/.default") else scope
+        return managed_identity_token(
+            self.options, resource or ADO_RESOURCE, self.options.client_id, imds=kind in (None, POD_IDENTITY)
+        )
+
+    def _azure_identity(self) -> Any:
         from azure.identity import ManagedIdentityCredential
+
+        from ._identity import RETRY_TOTAL
 
         return ManagedIdentityCredential(
             client_id=self.options.client_id or None,

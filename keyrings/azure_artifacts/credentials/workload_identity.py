@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import AuthenticationFailed, AzureArtifactsError
-from ._identity import http_kwargs, request_token
 from ._util import env_value, one_line
 from .base import AccessToken, Flow, FlowOptions
 
@@ -44,6 +43,19 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
+def read_token_file(path: str) -> str:
+    """The federated token Kubernetes (or azure/login) keeps in the file; read for every request,
+    since the platform rotates it."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            token = fh.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuthenticationFailed(f"cannot read {TOKEN_FILE}: {type(exc).__name__}") from None
+    if not token:
+        raise AuthenticationFailed(f"{TOKEN_FILE} is empty")
+    return token
+
+
 def github_token(http: Any, url: str, request_token: str) -> str:
     """Ask the Actions runtime for an ID token with the Entra federation audience."""
     if not url.lower().startswith("https://"):
@@ -75,33 +87,22 @@ class WorkloadIdentityFlow(Flow):
     unavailable = staticmethod(unavailable_reason)
 
     def fetch(self, scope: str) -> AccessToken:
+        from ._confidential import confidential_token
+
         if source(self.options) == "file":
-            return request_token(self.name, self._from_file, scope)
-        assertion = self._github_assertion()  # fetched first: its failures read better than msal's
-        return request_token(self.name, lambda: self._from_assertion(assertion), scope)
+            assertion = read_token_file(env_value(self.options.environ, TOKEN_FILE) or "")
+        else:
+            assertion = self._github_assertion()
+        tenant, client_id = self._ids()
+        # A callable: msal deprecates a plain string assertion (it cannot be renewed).
+        credential = {"client_assertion": lambda: assertion}
+        return confidential_token(self.name, self.options, tenant, client_id, credential, scope)
 
     def _ids(self) -> tuple[str, str]:
         env = self.options.environ
         tenant = self.options.tenant or env_value(env, "AZURE_TENANT_ID") or ""
         client_id = self.options.client_id or env_value(env, "AZURE_CLIENT_ID") or ""
         return tenant, client_id
-
-    def _from_file(self) -> Any:
-        from azure.identity import WorkloadIdentityCredential
-
-        tenant, client_id = self._ids()
-        return WorkloadIdentityCredential(
-            tenant_id=tenant,
-            client_id=client_id,
-            token_file_path=env_value(self.options.environ, TOKEN_FILE),
-            **http_kwargs(self.options),
-        )
-
-    def _from_assertion(self, assertion: str) -> Any:
-        from azure.identity import ClientAssertionCredential
-
-        tenant, client_id = self._ids()
-        return ClientAssertionCredential(tenant, client_id, lambda: assertion, **http_kwargs(self.options))
 
     def _github_assertion(self) -> str:
         from ..http import Http
