@@ -15,8 +15,9 @@ import pytest
 
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials._msal_http import MetadataCachingClient, entra_tenant_document
-from keyrings.azure_artifacts.credentials.base import ADO_SCOPE, FlowOptions
+from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
+from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"

@@ -1,5 +1,6 @@
-"""What the azure-identity based flows share (the CLI credentials; managed identity on Cloud Shell
-and Service Fabric): timeouts and error mapping. The app-only flows run on msal (_confidential).
+"""What the azure-identity based flows share (the CLI credentials, Azure Pipelines federation,
+managed identity on Cloud Shell and Service Fabric): constructor keywords and error mapping.
+The other service-identity flows run on msal directly (`_confidential`).
 
 azure-identity is imported inside functions only; this module's top level stays stdlib.
 """
@@ -10,11 +11,26 @@ import math
 from typing import Any, Callable
 
 from ..errors import AuthenticationFailed, CredentialUnavailable
-from ._util import one_line
+from ._util import authority_host, is_microsoft_host, one_line
 from .base import AccessToken, FlowOptions
 
 # Bounded retries on 5xx / connection errors inside azure-core's pipeline (its default is 10).
 RETRY_TOTAL = 2
+
+
+def http_kwargs(options: FlowOptions) -> dict[str, Any]:
+    """Keywords for credentials that talk HTTP (Azure Pipelines federation, a certificate named by
+    the feed-endpoints variable): authority, discovery, timeouts, retries."""
+    authority = authority_host(options)
+    kwargs: dict[str, Any] = {
+        "authority": authority,
+        "connection_timeout": options.timeout,
+        "read_timeout": options.timeout,
+        "retry_total": RETRY_TOTAL,
+    }
+    if not is_microsoft_host(authority):
+        kwargs["disable_instance_discovery"] = True
+    return kwargs
 
 
 def process_timeout(options: FlowOptions) -> int:

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import CredentialUnavailable
+from ..microsoft import ADO_RESOURCE
 from ._util import env_value
-from .base import ADO_RESOURCE, AccessToken, Flow, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 ENDPOINT_VARIABLES = (
     "IDENTITY_ENDPOINT",
