@@ -60,7 +60,10 @@ PAT84 = "Q" * 40 + "3" * 44
         ("a" * 53, "a" * 53),
         ("a" * 85, "a" * 85),
         # Ordinary text is left alone.
-        ("GET https://pkgs.dev.azure.com/contoso/_apis/x: HTTP 401", "GET https://pkgs.dev.azure.com/contoso/_apis/x: HTTP 401"),
+        (
+            "GET https://pkgs.dev.azure.com/contoso/_apis/x: HTTP 401",
+            "GET https://pkgs.dev.azure.com/contoso/_apis/x: HTTP 401",
+        ),
         ("token service refused the session token", "token service refused the session token"),
         ("", ""),
     ],
