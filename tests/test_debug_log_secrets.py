@@ -38,8 +38,9 @@ def debug(
     clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path, KEYRINGS_AZURE_ARTIFACTS_LOG="debug"))
     # PATs go to the 0600 file store, never to a keyring of the machine running the tests.
     monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: [])
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
+    # The libraries too: an earlier lookup in this process may have quieted them (quiet_libraries).
+    for name in (None, LOGGER_NAME, "msal", "azure", "urllib3"):
+        caplog.set_level(logging.DEBUG, logger=name)
     fake_azure.add_app(APP_ID, secret=APP_SECRET)
     return fake_azure
 
