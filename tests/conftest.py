@@ -1,10 +1,154 @@
-import os
+"""What every test shares: a clean environment, our log records in caplog, hypothesis profiles."""
 
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import pytest
 from hypothesis import settings
+
+from keyrings.azure_artifacts._log import LOGGER_NAME, get_logger
 
 pytest_plugins = ["keyrings.azure_artifacts.testing.fixtures"]
 
-# Property tests: modest by default so CI stays fast; HYPOTHESIS_PROFILE=fuzz for a long run.
-settings.register_profile("ci", max_examples=300, deadline=None)
+# Property tests: modest by default so the suite stays fast; HYPOTHESIS_PROFILE=fuzz for a long run.
+# Under CI the examples are derived from each test's name (derandomize), so a red build can be
+# reproduced by running the same commit again; locally they stay random to keep finding new cases.
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None, derandomize=True, database=None)
 settings.register_profile("fuzz", max_examples=10_000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+VENV_BIN = Path(sys.executable).parent
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE", "PIP_CERT")
+# Kept from the machine; everything else (PIP_*, UV_*, AZURE_*, the CA variables, proxies, CI,
+# PYTHON_KEYRING_BACKEND, DISPLAY, ...) is dropped so no test depends on who runs it.
+_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT", "COMSPEC", "PATHEXT")
+
+
+class CleanEnv:
+    """An environment built from scratch under one test's tmp_path.
+
+    Own HOME and XDG directories, PATH = an empty tmp bin directory (for wrappers a test
+    adds) + this interpreter's bin (python, pip, keyring, uv, twine; no `az`, which the auto
+    chain would try), no pip/uv configuration from the machine, loopback never proxied, and
+    no CA variable unless `ca` is given (then the CA of the fake in every variable a client
+    reads). The same dict serves a subprocess and an in-process `service.lookup(..., environ)`.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bin_dir = root / "bin"
+        self.home = root / "home"
+        self.config_path = root / "keyringrc.cfg"
+        self.state_dir = root / "state"
+
+    def __call__(
+        self, config: Optional[str] = None, *, ca: Optional[str] = None, **extra: str
+    ) -> dict[str, str]:
+        """The environment; `config` (text) is written to keyringrc.cfg and named by
+        KEYRINGS_AZURE_ARTIFACTS_CONFIG, `extra` variables go on top."""
+        dirs = {name: self.root / name for name in ("config", "data", "cache")}
+        for directory in (self.bin_dir, self.home, *dirs.values()):
+            directory.mkdir(parents=True, exist_ok=True)
+        env = {name: os.environ[name] for name in _KEEP if name in os.environ}
+        env.update(
+            PATH=os.pathsep.join([str(self.bin_dir), str(VENV_BIN)]),
+            HOME=str(self.home),
+            XDG_CONFIG_HOME=str(dirs["config"]),
+            XDG_DATA_HOME=str(dirs["data"]),
+            XDG_CACHE_HOME=str(dirs["cache"]),
+            PIP_CONFIG_FILE=os.devnull,
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            PYTHONNOUSERSITE="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            UV_NO_CONFIG="1",
+            UV_CACHE_DIR=str(dirs["cache"] / "uv"),
+            UV_PYTHON_DOWNLOADS="never",
+            UV_NO_PROGRESS="1",
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+        )
+        if ca is not None:
+            env.update(REQUESTS_CA_BUNDLE=ca, SSL_CERT_FILE=ca, PIP_CERT=ca)
+        if config is not None:
+            self.config_path.write_text(config, encoding="utf-8")
+            env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"] = str(self.config_path)
+        env.update(extra)
+        return env
+
+    def install(self, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+        """Make os.environ exactly `env` for this test (requests and azure-core read os.environ)."""
+        for name in list(os.environ):
+            if name not in env:
+                monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> CleanEnv:
+    """Build environments with nothing from this machine: `clean_env(config, ca=fake.ca_path, X=...)`."""
+    return CleanEnv(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _our_log_records_reach_caplog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Our logger does not propagate: a host tool's root handlers (pip's) would print every line
+    a second time, INFO and DEBUG to stdout. In tests it propagates, so `caplog` sees its records;
+    what it writes to stderr is the same either way (test_backend checks the real setting)."""
+    monkeypatch.setattr(get_logger(), "propagate", True)
+    yield
+
+
+class Logged:
+    """The messages our logger emitted during the test (read from caplog, at the logger's level)."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        self.caplog = caplog
+
+    def lines(self, level: int = logging.NOTSET) -> list[str]:
+        return [r.getMessage() for r in self.caplog.records if r.name == LOGGER_NAME and r.levelno >= level]
+
+    def warnings(self) -> list[str]:
+        """What pip and uv users see on stderr."""
+        return self.lines(logging.WARNING)
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Logged:
+    return Logged(caplog)
+
+
+# What a lookup that must finish at once may not do: connect anywhere or start a program.
+# Evidence for "fails fast" without a stopwatch (a loaded runner makes wall-clock bounds flaky,
+# and a fast machine makes them prove nothing).
+SLOW_EVENTS = ("socket.connect", "socket.getaddrinfo", "subprocess.Popen", "os.posix_spawn")
+_recording: list[list[str]] = []
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if _recording and event in SLOW_EVENTS:
+        for sink in _recording:
+            sink.append(f"{event} {args[1] if event == 'socket.connect' else args[0]!r}")
+
+
+@pytest.fixture
+def outside_calls() -> Iterator[list[str]]:
+    """Every connect, name lookup and program start this process makes during the test."""
+    global _hook_installed
+    if not _hook_installed:
+        sys.addaudithook(_audit)  # audit hooks cannot be removed: one, switched by _recording
+        _hook_installed = True
+    sink: list[str] = []
+    _recording.append(sink)
+    try:
+        yield sink
+    finally:
+        _recording.remove(sink)

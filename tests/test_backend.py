@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
 
@@ -16,6 +15,9 @@ from keyrings.azure_artifacts import lookup, service
 from keyrings.azure_artifacts._log import LOGGER_NAME, get_logger
 from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
 from keyrings.azure_artifacts.secret import Secret
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 BIN = Path(sys.executable).parent
 OURS = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
@@ -38,20 +40,6 @@ BROKEN = {
 }
 
 
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
-    env.pop("KEYRINGS_AZURE_ARTIFACTS_CONFIG", None)
-    env.pop("KEYRINGS_AZURE_ARTIFACTS_LOG", None)
-    env.update(
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        **extra,
-    )
-    return env
-
-
 class FakeProvider:
     """Stands in for the lookup and hands out a fixed secret, so the tests can see whether the
     backend would have used one (and never reach a network)."""
@@ -65,12 +53,12 @@ class FakeProvider:
 
 
 @pytest.fixture(autouse=True)
-def _private_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _private_dirs(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> None:
     """No test reads or writes the real user's keyring config or secret cache."""
-    for name, value in clean_env(tmp_path / "home").items():
+    for name, value in clean_env().items():
         if name.startswith(("HOME", "XDG_")):
             monkeypatch.setenv(name, value)
-    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_STATE_DIR", str(clean_env.state_dir))
     for name in ("KEYRINGS_AZURE_ARTIFACTS_CONFIG", "PYTHON_KEYRING_BACKEND"):
         monkeypatch.delenv(name, raising=False)
 
@@ -184,19 +172,19 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     return subprocess.run(args, capture_output=True, text=True, env=env, timeout=60)
 
 
-def test_keyring_lists_the_backend(tmp_path: Path) -> None:
-    result = run([str(BIN / "keyring"), "--list-backends"], clean_env(tmp_path))
+def test_keyring_lists_the_backend(clean_env: CleanEnv) -> None:
+    result = run([str(BIN / "keyring"), "--list-backends"], clean_env())
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if "AzureArtifactsKeyring" in line)
     assert "priority: 9.9" in line
     assert "Traceback" not in result.stderr
 
 
-def test_keyring_diagnose_still_works(tmp_path: Path) -> None:
+def test_keyring_diagnose_still_works(tmp_path: Path, clean_env: CleanEnv) -> None:
     config = tmp_path / "config" / "python_keyring" / "keyringrc.cfg"
     config.parent.mkdir(parents=True)
     config.write_text('[artifacts org="contoso"]\nauth = pat\n[other]\nx = 1\n', encoding="utf-8")
-    result = run([str(BIN / "keyring"), "diagnose"], clean_env(tmp_path))
+    result = run([str(BIN / "keyring"), "diagnose"], clean_env())
     assert result.returncode == 0, result.stderr
     assert f"config path: {config}" in result.stdout
     assert "Traceback" not in result.stderr
@@ -211,10 +199,10 @@ print(json.dumps([backend.get_password(sys.argv[1], "u"), backend.get_credential
 
 
 @pytest.mark.parametrize("kind", ["garbage", "duplicate-sections", "binary-junk"])
-def test_broken_config_in_a_real_process(kind: str, tmp_path: Path) -> None:
+def test_broken_config_in_a_real_process(kind: str, tmp_path: Path, clean_env: CleanEnv) -> None:
     path = tmp_path / "keyringrc.cfg"
     path.write_bytes(BROKEN[kind])
-    env = clean_env(tmp_path, KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(path))
+    env = clean_env(KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(path))
     result = run([sys.executable, "-c", LOOKUP, "https://pypi.org/simple/", "poetry-repository-x"], env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [None, None]
@@ -246,12 +234,40 @@ print(events)
 """
 
 
-def test_priority_and_init_do_no_io(tmp_path: Path) -> None:
-    result = run([sys.executable, "-c", PROBE], clean_env(tmp_path))
+def test_priority_and_init_do_no_io(clean_env: CleanEnv) -> None:
+    result = run([sys.executable, "-c", PROBE], clean_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
-def test_logger_name_is_ours() -> None:
+# pip's logging set-up, in short: the root logger at DEBUG, records below WARNING to stdout
+# (where uv reads a password from), warnings and errors to stderr without our prefix.
+PIP_LIKE_LOGGING = """
+import logging, sys
+out = logging.StreamHandler(sys.stdout)
+out.addFilter(lambda record: record.levelno < logging.WARNING)
+err = logging.StreamHandler(sys.stderr)
+err.setLevel(logging.WARNING)
+root = logging.getLogger()
+root.setLevel(logging.DEBUG)
+root.addHandler(out)
+root.addHandler(err)
+from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
+AzureArtifactsKeyring().get_password(sys.argv[1], "u")
+"""
+
+
+def test_our_lines_never_reach_the_host_tools_handlers(tmp_path: Path, clean_env: CleanEnv) -> None:
+    """Our logger keeps its records to itself: one prefixed stderr line each, nothing on stdout,
+    even with debug logging inside a tool that configured the root logger."""
+    path = tmp_path / "keyringrc.cfg"
+    path.write_bytes(BROKEN["bad-value"])
+    env = clean_env(KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(path), KEYRINGS_AZURE_ARTIFACTS_LOG="debug")
+    result = run([sys.executable, "-c", PIP_LIKE_LOGGING, OURS], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert any("no credential for 'contoso'" in line for line in lines), lines
+    assert all(line.startswith("azure-artifacts: ") for line in lines), lines
+    assert len(lines) == len(set(lines)), "a line was printed twice"
     assert get_logger().name == LOGGER_NAME
-    assert get_logger().propagate is False

@@ -192,15 +192,13 @@ def test_lock_timeout_names_the_file(tmp_path: Path) -> None:
     cache = make(tmp_path)
     key = cache_key(org="contoso")
     with cache.lock(key, timeout=1):
-        start = time.monotonic()
         proc_ctx = multiprocessing.get_context("spawn")
         q = proc_ctx.Queue()
         p = proc_ctx.Process(target=_try_lock_child, args=(str(tmp_path / "state"), key, q))
         p.start()
-        result = q.get(timeout=30)
+        result = q.get(timeout=30)  # hang guards only; the child waits 1 s for the lock
         p.join(timeout=30)
     assert result.startswith("LockTimeout:") and f"{key}.lock" in result
-    assert time.monotonic() - start < 30
 
 
 def test_lock_is_reentrant_free_and_released(tmp_path: Path) -> None:
@@ -211,14 +209,36 @@ def test_lock_is_reentrant_free_and_released(tmp_path: Path) -> None:
         pass
 
 
-def test_lock_timeout_in_process(tmp_path: Path) -> None:
+class Clock:
+    """The `time` module as cache.py sees it: sleeping moves the clock on at once."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    time = staticmethod(time.time)
+
+
+def test_lock_timeout_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyrings.azure_artifacts import cache
+
     path = tmp_path / "x.lock"
+    clock = Clock()
+    monkeypatch.setattr(cache, "time", clock)
     with file_lock(path, 1.0):
         # flock locks are per open file description: a second open in this process contends.
-        start = time.monotonic()
         with pytest.raises(LockTimeout) as info, file_lock(path, 0.2):
             pass
-        assert 0.15 < time.monotonic() - start < 2
+        # It polled every 0.05 s and gave up once 0.2 s had passed: no sooner, no later.
+        assert set(clock.sleeps) == {0.05}
+        assert 1000.2 - 1e-9 <= clock.now < 1000.25 + 1e-9, clock.now
     assert isinstance(info.value, AzureArtifactsError)
     assert "x.lock" in str(info.value)
 

@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,12 +106,10 @@ def test_ci_lookup_without_credential_returns_fast_without_touching_the_fake(
     env = config_env(tmp_path, hanging_config(hanging, f"tenant = {hanging.default_tenant}"), CI="true")
     url = hanging.feed_url("contoso", "main")
 
-    started = time.monotonic()
     assert service.lookup(url, None, env) is None
-    elapsed = time.monotonic() - started
 
-    assert elapsed < 2.0
-    assert hanging.count() == 0
+    # Fails at once: every route of the fake would hang for 30 s, and none was asked.
+    assert hanging.arrived() == 0
     [line] = warnings
     assert "'contoso'" in line and "shared_cache: no cached sign-in" in line
     assert "az login" in line and f"azure-artifacts-keyring login {url}" in line
@@ -122,10 +119,8 @@ def test_ci_lookup_without_credential_and_without_tenant_skips_discovery(
     hanging: FakeAzure, tmp_path: Path, warnings: list[str]
 ) -> None:
     env = config_env(tmp_path, hanging_config(hanging, "timeout = 0.5"), CI="true")
-    started = time.monotonic()
     assert service.lookup(hanging.feed_url("contoso", "main"), None, env) is None
-    assert time.monotonic() - started < 2.0
-    assert hanging.count("simple") == 0 and len(warnings) == 1
+    assert hanging.arrived() == 0 and len(warnings) == 1  # not even discovery (it would hang)
 
 
 @pytest.mark.e2e
@@ -143,17 +138,15 @@ def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, tmp_
     )
     url = hanging.feed_url("contoso", "main")
 
-    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "keyring", "get", url, "VssSessionToken"],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=30,  # a hang guard only: the evidence is that the fake was never asked
         check=False,
     )
-    elapsed = time.monotonic() - started
 
     assert result.returncode != 0
     assert result.stdout == ""
@@ -161,9 +154,7 @@ def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, tmp_
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr and "'contoso'" in lines[0] and "az login" in lines[0]
     assert "device" not in lines[0].lower()
-    assert hanging.count() == 0
-    # Interpreter + keyring start-up is included here; the lookup itself is held to 2 s above.
-    assert elapsed < 10, elapsed
+    assert hanging.arrived() == 0
 
 
 def test_noninteractive_mode_variable_keeps_device_code_out_even_with_a_terminal(tmp_path: Path) -> None:

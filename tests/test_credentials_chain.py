@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -172,16 +171,15 @@ def test_chain_stops_on_failure_and_lists_attempts() -> None:
     assert "'contoso'" in str(err) and "az login" in str(err)
 
 
-def test_chain_failure_message_when_nothing_available() -> None:
+def test_chain_failure_message_when_nothing_available(outside_calls: list[str]) -> None:
     options = opts(
         {"PATH": "", "CI": "true"}, service_url="https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/"
     )
     names = chain.auto_chain(options)
     fix = chain.fix_hint(options.service_url)
-    started = time.monotonic()
     with pytest.raises(ChainFailed) as info:
         chain.ChainedFlow([chain.build_flow(n, options) for n in names], "contoso", fix=fix).get_token("s")
-    assert time.monotonic() - started < 2
+    assert outside_calls == []  # fails at once: no connection, no program started
     assert info.value.exhausted
     message = str(info.value)
     assert message == (
@@ -199,13 +197,12 @@ def test_chain_unexpected_error_is_reported_without_its_text() -> None:
     assert "unexpected RuntimeError" in str(info.value)
 
 
-def test_non_interactive_chain_with_empty_state_is_fast(tmp_path: Path) -> None:
+def test_non_interactive_chain_with_empty_state_is_fast(tmp_path: Path, outside_calls: list[str]) -> None:
     options = opts({"PATH": ""}, state_dir=tmp_path)
     flows = [chain.build_flow(n, options) for n in chain.ALL_NAMES if n not in ("static", "azure_pipelines")]
-    started = time.monotonic()
     with pytest.raises(ChainFailed) as info:
         chain.ChainedFlow(flows, "contoso").get_token("s")
-    assert time.monotonic() - started < 2
+    assert outside_calls == []  # fails at once: no connection, no program started
     reasons = dict(info.value.attempts)
     assert reasons["managed_identity"].startswith("no managed identity endpoint")
     assert reasons["shared_cache"] == "no cached sign-in"

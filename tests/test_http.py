@@ -132,20 +132,57 @@ def test_post_retried_only_when_server_did_not_act(stub: Stub, http: Http, statu
         assert isinstance(response_or_error, ServiceError)
 
 
-def test_retry_after_is_honoured_but_capped(stub: Stub, http: Http) -> None:
-    stub.script["/x"] = [Reply(429, headers={"Retry-After": "1"}), Reply(200)]
-    start = time.monotonic()
+class Sleeps:
+    """Stands in for the `time` module urllib3's Retry sleeps with: records, never waits."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+    time = staticmethod(time.time)  # Retry-After given as an HTTP date is measured from now
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    import urllib3.util.retry
+
+    recorder = Sleeps()
+    monkeypatch.setattr(urllib3.util.retry, "time", recorder)
+    return recorder
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"), [("1", 1.0), ("7", 7.0), ("10", 10.0), ("11", 10.0), ("3600", 10.0)]
+)
+def test_retry_after_is_honoured_but_capped(
+    stub: Stub, http: Http, sleeps: Sleeps, retry_after: str, waited: float
+) -> None:
+    stub.script["/x"] = [Reply(429, headers={"Retry-After": retry_after}), Reply(200)]
     assert http.get(stub.url + "/x").status_code == 200
-    assert 0.9 <= time.monotonic() - start < 5
+    assert sleeps.calls == [waited]  # what the server asked for, at most MAX_RETRY_AFTER
+    assert stub.hits("/x") == 2
+
+
+def test_backoff_between_retries_is_bounded(stub: Stub, sleeps: Sleeps) -> None:
+    h = Http(retries=3, backoff=0.5)
+    stub.script["/x"] = [Reply(503), Reply(503), Reply(503), Reply(200)]
+    assert h.get(stub.url + "/x").status_code == 200
+    h.close()
+    assert stub.hits("/x") == 4
+    # urllib3 retries the first failure at once, then waits backoff * 2^(n-1) plus up to
+    # `backoff` of jitter: 1-1.5 s, then 2-2.5 s.
+    first, second = sleeps.calls
+    assert 1.0 <= first <= 1.5 and 2.0 <= second <= 2.5, sleeps.calls
 
 
 def test_timeout_is_bounded_and_named(stub: Stub) -> None:
     h = Http(timeout=0.3, retries=0)
     stub.script["/slow"] = [Reply(200, delay=1.5)]
-    start = time.monotonic()
     with pytest.raises(ServiceError, match=r"^GET .*/slow: timed out after 0.3 s$"):
-        h.get(stub.url + "/slow")
-    assert time.monotonic() - start < 1.4
+        h.get(stub.url + "/slow")  # without the timeout the stub would have answered 200 after 1.5 s
+    assert stub.hits("/slow") == 1
     h.close()
 
 

@@ -9,7 +9,13 @@ import urllib3.util
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keyrings.azure_artifacts.urls import HostRule, host_matches, parse_host, parse_service
+from keyrings.azure_artifacts.urls import (
+    HostRule,
+    could_be_configured,
+    host_matches,
+    parse_host,
+    parse_service,
+)
 
 Expected = Optional[tuple[str, Optional[str], Optional[str], Optional[str], bool]]
 
@@ -364,3 +370,36 @@ def test_ours_only_where_urllib3_sends_it(text: str) -> None:
         real = urllib3.util.parse_url(with_scheme)
         assert (real.host or "").lower().rstrip(".") == ref.host, candidate
         assert _is_azure_host(ref.host)
+
+
+@pytest.mark.parametrize(
+    ("host", "pattern", "expected"),
+    [
+        ("example.com", "example.com", True),
+        ("EXAMPLE.com.", "example.COM", True),  # case and a trailing root dot do not matter
+        ("example.com", "example.com.", True),
+        ("feeds.example.com", "example.com.", True),
+        ("a.example.com", ".example.com", False),  # a leading dot is not a wildcard
+        ("evilexample.com", "example.com", False),
+        ("example.com.evil.io", "example.com", False),
+        ("example.com", "", False),
+        ("example.com", ".", False),
+    ],
+)
+def test_host_matches_exactly_or_on_a_dot_boundary(host: str, pattern: str, expected: bool) -> None:
+    assert host_matches(host, pattern) is expected
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        ("https://devops.example.com/org/_packaging/feed/pypi/simple/", True),
+        ("devops.example.com/org/_packaging/feed/pypi/simple/", True),
+        ("poetry-repository-x", False),
+        ("", False),
+        (None, False),
+        (b"https://devops.example.com/org/", False),
+    ],
+)
+def test_could_be_configured(service: object, expected: bool) -> None:
+    assert could_be_configured(service) is expected

@@ -51,6 +51,8 @@ def quiet_libraries() -> None:
     pip sets its root logger to INFO, so their HTTP traces would land in pip's output.
     Loggers someone configured explicitly are left alone; our debug mode lets them speak.
     """
+    # msal's token cache logs what it stores (a device code among it) at DEBUG: never ours to show.
+    logging.getLogger("msal.token_cache").setLevel(logging.INFO)
     if os.environ.get(ENV_LOG, "").strip().upper() == "DEBUG":
         return
     for name in ("azure", "msal", "msal_extensions", "urllib3"):
@@ -70,8 +72,8 @@ def fingerprint(secret: str | None) -> str:
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?")
 _SCHEME_TOKEN = re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _KEY_VALUE = re.compile(
-    r"(?i)(access_?token|refresh_?token|id_?token|client_?secret|password|assertion)"
-    r"(\"?\s*[:=]\s*\"?)[^\s\"',;&]+"
+    r"(?i)(access_?token|refresh_?token|id_?token|client_?secret|password|assertion|device_?code)"
+    r"([\"']?\s*[:=]\s*[\"']?)[^\s\"',;&}]+"
 )
 # Classic Azure DevOps PATs are 52 characters, new-format ones 84.
 _PAT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{84}|[A-Za-z0-9]{52})(?![A-Za-z0-9])")

@@ -141,6 +141,7 @@ class FakeAzure:
         self.pending_devices: dict[str, PendingDevice] = {}
         self.pending_codes: dict[str, entra.AuthCode] = {}
         self.requests: list[RequestRecord] = []
+        self._arrived: dict[str, int] = {}
         self.lock = threading.RLock()
         self._tokens: dict[str, IssuedToken] = {}
         self._faults: list[Fault] = []
@@ -559,9 +560,19 @@ class FakeAzure:
                 if (route is None or r.route == route) and all(getattr(r, k) == v for k, v in filters.items())
             )
 
+    def arrived(self, route: Optional[str] = None) -> int:
+        """Requests that reached ``route`` (any route when None), counted on arrival.
+
+        ``count()`` sees a request once it has been answered; a request still hanging on an
+        injected fault (its client gave up) is only counted here.
+        """
+        with self.lock:
+            return sum(n for name, n in self._arrived.items() if route is None or name == route)
+
     def clear_log(self) -> None:
         with self.lock:
             self.requests.clear()
+            self._arrived.clear()
 
     def inject(
         self,
@@ -603,6 +614,8 @@ class FakeAzure:
             if match is None or req.method not in route.methods:
                 continue
             req.params = {k: v for k, v in match.groupdict().items() if v is not None}
+            with self.lock:
+                self._arrived[route.name] = self._arrived.get(route.name, 0) + 1
             fault = self._take_fault(route.name)
             if fault is not None:
                 response = self._apply_fault(fault)

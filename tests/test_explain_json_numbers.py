@@ -1,0 +1,48 @@
+"""`explain --json` numbers: durations and timeouts are seconds, integers where whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from keyrings.azure_artifacts import cli
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> None:
+    """The CLI reads os.environ: nothing from this machine, own HOME, XDG and state directories."""
+    clean_env.install(monkeypatch, clean_env(KEYRINGS_AZURE_ARTIFACTS_STATE_DIR=str(clean_env.state_dir)))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- explain --json: numbers of seconds are integers ----------------------------------------
+
+
+def test_explain_json_timeout_default_is_integer_seconds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(tmp_path / "none.cfg"))
+    value = json.loads(out)["settings"]["timeout"]["value"]
+    assert code == 0
+    assert value == 20 and isinstance(value, int)
+
+
+def test_explain_json_keeps_a_fractional_timeout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text("[artifacts]\ntimeout = 2.5\n", encoding="utf-8")
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(config))
+    assert code == 0
+    assert json.loads(out)["settings"]["timeout"] == {"value": 2.5, "from": "artifacts"}
