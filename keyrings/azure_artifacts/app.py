@@ -48,8 +48,8 @@ def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
     warnings: list[str] = []
 
     def pick(own: Any, name: str) -> Any:
-        value = getattr(own, name)
-        return value if value is not None or root is None else getattr(root, name)
+        value = own.get(name)
+        return value if value is not None or root is None else root.get(name)
 
     for section in valid.raw.sections:
         own = valid.options[section.name]

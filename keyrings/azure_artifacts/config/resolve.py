@@ -9,7 +9,6 @@ from typing import Any, Optional
 from ..urls import FeedRef
 from . import values
 from .files import RawConfig, problem
-from .options import HOST_ONLY_OPTIONS, Options, validate_options
 from .sections import Section, mismatch
 from .settings import OPTION_NAMES, Settings, entra_less
 
@@ -36,13 +35,16 @@ class ValidConfig:
     """Every section's options validated once; problems collected for `check` and lookups."""
 
     raw: RawConfig
-    options: Mapping[str, Options]
+    options: Mapping[str, Mapping[str, Any]]  # per section: the options it sets, validated
     problems: tuple[str, ...]
 
 
 def validate(raw: RawConfig) -> ValidConfig:
+    """Validate every section's options (pydantic loads here, and only here)."""
+    from .options import HOST_ONLY_OPTIONS, validate_options
+
     problems = list(raw.problems)
-    parsed: dict[str, Options] = {}
+    parsed: dict[str, Mapping[str, Any]] = {}
     for section in raw.sections:
         options, bad = validate_options(section.options)
         for key, what in bad:
@@ -51,7 +53,7 @@ def validate(raw: RawConfig) -> ValidConfig:
             for key in HOST_ONLY_OPTIONS:
                 if key in section.options:
                     problems.append(problem(raw.path, section.name, key, "only allowed in a host section"))
-        parsed[section.name] = options
+        parsed[section.name] = options.model_dump(exclude_none=True)
     return ValidConfig(raw=raw, options=parsed, problems=tuple(problems))
 
 
@@ -112,7 +114,7 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
     sources: dict[str, str] = {}
     for name in OPTION_NAMES:
         for section in applicable:
-            value = getattr(valid.options[section.name], name)
+            value = valid.options[section.name].get(name)
             if value is not None:
                 chosen[name], sources[name] = value, section.name
                 break
