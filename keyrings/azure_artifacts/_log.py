@@ -87,7 +87,18 @@ def redact(text: str) -> str:
     return _PAT.sub("***", text)
 
 
-def one_line(exc: BaseException) -> str:
-    """The first line of an error's message, redacted; the class name when there is none."""
-    text = str(exc).strip()
-    return redact(text.splitlines()[0]) if text else exc.__class__.__name__
+def one_line(message: object, default: str = "", limit: int = 0) -> str:
+    """The first meaningful line of a message (a traceback or a `content:` dump is skipped),
+    redacted, at most `limit` characters (0: whole). Empty: `default`, else the exception's
+    class name."""
+    line = ""
+    for candidate in str(message or "").splitlines():
+        candidate = candidate.strip()
+        if candidate and not candidate.lower().startswith(("traceback", "content:")):
+            line = redact(candidate)
+            break
+    if limit and len(line) > limit:
+        line = line[: limit - 3].rstrip() + "..."
+    if line:
+        return line
+    return default or (message.__class__.__name__ if isinstance(message, BaseException) else "failed")

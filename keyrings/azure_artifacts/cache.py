@@ -155,6 +155,34 @@ def _canon(value: object) -> object:
     return str(value)
 
 
+class AgedStore:
+    """Small JSON objects by key in one 0600 file, each good for `ttl` seconds after it was put;
+    older ones are pruned whenever the file is written. For facts, never for secrets."""
+
+    def __init__(self, path: Path, ttl: float, now: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.ttl = ttl
+        self.now = now
+
+    def _fresh(self, entry: Any, now: float) -> bool:
+        at = entry.get("at") if isinstance(entry, dict) else None
+        return isinstance(at, (int, float)) and 0 <= now - at < self.ttl
+
+    def _load(self) -> dict[str, Any]:
+        data = read_json(self.path)
+        return data if isinstance(data, dict) else {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self._load().get(key)
+        return entry if self._fresh(entry, self.now()) else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        now = self.now()
+        kept = {k: v for k, v in self._load().items() if self._fresh(v, now)}
+        kept[key] = {**value, "at": int(now)}
+        atomic_write_json(self.path, kept)
+
+
 @dataclass(frozen=True)
 class CachedSecret:
     """A secret we obtained, with what it is for and when it stops being valid."""

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Union
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 from ._log import get_logger
-from .cache import atomic_write_json, read_json
+from ._text import is_guid
+from .cache import AgedStore
 from .errors import AzureArtifactsError
 from .microsoft import (
     ENTRA_HOSTS,
@@ -27,13 +28,13 @@ from .microsoft import (
     VSSPS_HOSTS,
     VSSPS_SUFFIXES,
 )
+from .urls import Origin, origin
 
 if TYPE_CHECKING:
     from .http import Http
 
 Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
 # authorization_uri as an auth-param: at the start, or after whitespace/comma; quoted or token.
 _AUTH_URI = re.compile(r'(?:^|[\s,])authorization_uri\s*=\s*(?:"([^"]*)"|([^\s,]+))', re.IGNORECASE)
@@ -64,7 +65,7 @@ def parse_challenge(headers: Headers) -> Challenge:
     for value in _header_values(headers, "X-VSS-ResourceTenant"):
         candidates = [p.strip().strip('"').lower() for p in value.split(",")]
         zero = zero or NULL_TENANT in candidates
-        tenant = next((c for c in candidates if _GUID.match(c) and c != NULL_TENANT), None)
+        tenant = next((c for c in candidates if is_guid(c) and c != NULL_TENANT), None)
         if tenant:
             break
 
@@ -77,7 +78,7 @@ def parse_challenge(headers: Headers) -> Challenge:
         parts = urlsplit((match.group(1) or match.group(2) or "").strip())
         if not parts.scheme or not parts.hostname:
             continue
-        authority_host = _origin(parts.scheme, parts.hostname, _port(parts))
+        authority_host = str(origin(parts.geturl()))
         segment = parts.path.strip("/").split("/")[0].lower()
         if _TENANT_NAME.match(segment) and segment != NULL_TENANT:
             uri_tenant = segment
@@ -89,67 +90,42 @@ def parse_challenge(headers: Headers) -> Challenge:
         candidate = value.strip().strip('"')
         parts = urlsplit(candidate)
         if parts.scheme and parts.hostname:
-            origin = _origin(parts.scheme, parts.hostname, _port(parts))
-            vssps_url = (origin + parts.path).rstrip("/")
+            vssps_url = (str(origin(candidate)) + parts.path).rstrip("/")
             break
 
     return Challenge(tenant or uri_tenant or (NULL_TENANT if zero else None), authority_host, vssps_url)
 
 
-def _port(parts: SplitResult) -> int | None:
-    try:
-        return parts.port
-    except ValueError:
-        return None
-
-
-def _origin(scheme: str, host: str, port: int | None) -> str:
-    """`scheme://host[:port]` rebuilt from parts, so userinfo never survives."""
-    host = host.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
-
-
-def _host_port(value: str) -> tuple[str, int | None]:
-    """(host, port) from `host`, `host:port` or a URL; lowercase, no trailing dot."""
-    text = value.strip()
-    parts = urlsplit(text if "://" in text else "//" + text)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return (parts.hostname or "").rstrip(".").lower(), port
-
-
-def _allowed(host: str, port: int | None, allowed: Iterable[str]) -> bool:
+def _allowed(where: Origin, allowed: Iterable[str]) -> bool:
+    """`where` is one of the configured hosts (`host` or `host:port`; no port: https's 443)."""
     for entry in allowed:
-        a_host, a_port = _host_port(entry)
-        if a_host and a_host == host and (a_port is None or a_port == (port or 443)):
+        other = origin(entry)
+        if other.host and other.host == where.host and other.port in (None, where.effective_port):
             return True
     return False
 
 
 def is_entra_host(url: str, allowed_authority_hosts: Iterable[str] = ()) -> bool:
     """True for an https URL on a known Entra ID host or a configured authority host."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https":
+    where = origin(url)
+    if where.scheme != "https":
         return False
-    host, port = _host_port(parts.netloc)
-    if host in ENTRA_HOSTS and port in (None, 443):
+    if where.host in ENTRA_HOSTS and where.effective_port == 443:
         return True
-    return _allowed(host, port, allowed_authority_hosts)
+    return _allowed(where, allowed_authority_hosts)
 
 
 def is_vssps_host(url: str, allowed_vssps_hosts: Iterable[str] = ()) -> bool:
     """True for an https URL on a known token-service host (dot-boundary) or a configured host."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https":
+    where = origin(url)
+    if where.scheme != "https":
         return False
-    host, port = _host_port(parts.netloc)
-    if port in (None, 443) and (host in VSSPS_HOSTS or any(host.endswith("." + s) for s in VSSPS_SUFFIXES)):
+    host = where.host
+    if where.effective_port == 443 and (
+        host in VSSPS_HOSTS or any(host.endswith("." + s) for s in VSSPS_SUFFIXES)
+    ):
         return True
-    return _allowed(host, port, allowed_vssps_hosts)
+    return _allowed(where, allowed_vssps_hosts)
 
 
 def check_challenge(
@@ -220,20 +196,12 @@ class DiscoveryCache:
         self, directory: Path, ttl: int = 7 * 24 * 3600, now: Callable[[], float] = time.time
     ) -> None:
         self.path = Path(directory) / self.FILE_NAME
-        self.ttl = ttl
-        self.now = now
-
-    def _load(self) -> dict[str, Any]:
-        data = read_json(self.path)
-        return data if isinstance(data, dict) else {}
+        self._store = AgedStore(self.path, ttl, now)
 
     def get(self, org_key: str) -> Challenge | None:
         """The stored challenge for `org_key` if younger than the TTL."""
-        entry = self._load().get(org_key.lower())
-        if not isinstance(entry, dict):
-            return None
-        stored = entry.get("at")
-        if not isinstance(stored, (int, float)) or self.now() - stored > self.ttl:
+        entry = self._store.get(org_key.lower())
+        if entry is None:
             return None
         fields = [entry.get(k) for k in ("tenant", "authority_host", "vssps_url")]
         if not all(v is None or isinstance(v, str) for v in fields) or not fields[0]:
@@ -250,19 +218,10 @@ class DiscoveryCache:
         if not ch.tenant:
             get_logger().debug("discovery: no tenant found for %s; not cached", org_key)
             return False
-        now = self.now()
-        data = {
-            k: v
-            for k, v in self._load().items()
-            if isinstance(v, dict) and isinstance(v.get("at"), (int, float)) and now - v["at"] <= self.ttl
-        }
-        data[org_key.lower()] = {
-            "at": int(now),
-            "tenant": ch.tenant,
-            "authority_host": ch.authority_host,
-            "vssps_url": ch.vssps_url,
-        }
-        atomic_write_json(self.path, data)
+        self._store.put(
+            org_key.lower(),
+            {"tenant": ch.tenant, "authority_host": ch.authority_host, "vssps_url": ch.vssps_url},
+        )
         return True
 
 
@@ -287,7 +246,7 @@ def trusted_hosts(*urls: str, feed_host: str | None = None) -> set[str]:
     """Hosts a 401 may name beyond the known Entra / vssps ones: the URLs configured for this feed
     and, for the token service of a configured host (Azure DevOps Server), that host itself. Other
     hosts of the configuration are not trusted: they would receive this host's credentials."""
-    hosts = {urlsplit(u).netloc.lower() for u in urls if u}
+    hosts = {origin(u).netloc for u in urls if u}
     if feed_host:
         hosts.add(feed_host.lower())
     return hosts

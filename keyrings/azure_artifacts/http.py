@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ._log import get_logger, redact
 from .errors import ServiceError
+from .urls import origin
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 10.0
@@ -61,29 +62,13 @@ class HttpResponse(Protocol):
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is None:
-        port = {"https": 443, "http": 80}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
+    where = origin(url)
+    return where.scheme, where.host, where.effective_port
 
 
 def _safe_url(url: str) -> str:
     """The URL without userinfo, query or fragment: what we may put in a message."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return f"{parts.scheme}://{netloc}{parts.path}"
+    return f"{origin(url)}{urlsplit(url).path}"
 
 
 def _retry_class() -> type[Any]:
@@ -258,9 +243,8 @@ def is_sign_in_url(url: str) -> bool:
     """A page where a person signs in: an Entra ID host, or an Azure DevOps `_signin` page."""
     from .microsoft import ENTRA_HOSTS
 
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    segments = [s.lower() for s in parts.path.split("/") if s]
+    host = origin(url).host
+    segments = [s.lower() for s in urlsplit(url).path.split("/") if s]
     return host in ENTRA_HOSTS or host in _SIGN_IN_HOSTS or "_signin" in segments
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import unquote
 
-__all__ = ["FeedRef", "HostRule", "host_matches", "parse_host", "parse_service"]
+__all__ = ["FeedRef", "HostRule", "Origin", "host_matches", "origin", "parse_host", "parse_service"]
 
 # Hosts whose first path segment is the organization.
 _ORG_IN_PATH = {
@@ -31,6 +31,50 @@ _PORT = re.compile(r"^[0-9]{1,5}$")
 # Characters a host name may have; anything else (`%`, unicode, ...) is refused, not guessed.
 _HOST_CHARS = re.compile(r"^[a-z0-9._-]+$")
 _IPV6_CHARS = re.compile(r"^[0-9a-f:.]+$")
+
+
+DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def format_netloc(scheme: str, host: str, port: Optional[int]) -> str:
+    """`host[:port]`, IPv6 in brackets, the port only when it is not the scheme's default."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port is None or port == DEFAULT_PORTS.get(scheme) else f"{shown}:{port}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Scheme, host and port of a URL: lower-case, no userinfo, no trailing dot on the host."""
+
+    scheme: str
+    host: str
+    port: Optional[int]  # as written; None when absent or not a number
+
+    @property
+    def effective_port(self) -> Optional[int]:
+        return self.port if self.port is not None else DEFAULT_PORTS.get(self.scheme)
+
+    @property
+    def netloc(self) -> str:
+        return format_netloc(self.scheme, self.host, self.port)
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+
+def origin(url: str, default_scheme: str = "") -> Origin:
+    """The origin of a URL, `host[:port]` or `//host` (then `default_scheme`); never raises."""
+    from urllib.parse import urlsplit
+
+    text = url.strip()
+    if "://" not in text:
+        text = (f"{default_scheme}://" if default_scheme else "//") + text.lstrip("/")
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return Origin(parts.scheme.lower(), (parts.hostname or "").rstrip(".").lower(), port)
 
 
 @dataclass(frozen=True)
@@ -61,11 +105,7 @@ class FeedRef:
 
     @property
     def netloc(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 keeps its brackets
-        default = 443 if self.scheme == "https" else 80
-        if self.port is None or self.port == default:
-            return host
-        return f"{host}:{self.port}"
+        return format_netloc(self.scheme, self.host, self.port)
 
     @property
     def origin(self) -> str:

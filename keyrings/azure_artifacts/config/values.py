@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
+from .._text import is_guid
 from ..credentials.names import ALL_NAMES
 from .sections import did_you_mean
 
 AUTH_MODES = ("session", "bearer", "pat")
 INTERACTIVE_MODES = ("auto", "never", "always")
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.IGNORECASE)
 _SCOPE = re.compile(r"^(vso\.[a-z_]+|app_token)$")
 _SHORT_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -62,14 +62,14 @@ def credential(value: object) -> tuple[str, ...]:
 
 def tenant(value: object) -> str:
     text = str(value).strip()
-    if _GUID.match(text) or _DOMAIN.match(text):
+    if is_guid(text) or _DOMAIN.match(text):
         return text.lower()
     raise ValueError(f"'{text}' is not a tenant GUID or domain name")
 
 
 def guid(value: object) -> str:
     text = str(value).strip()
-    if not _GUID.match(text):
+    if not is_guid(text):
         raise ValueError(f"'{text}' is not a GUID")
     return text.lower()
 

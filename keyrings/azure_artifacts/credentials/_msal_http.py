@@ -95,8 +95,11 @@ class MetadataCachingClient:
     ) -> None:
         self.path = None if directory is None else Path(directory) / FILE_NAME
         self.timeout = timeout
-        self.ttl = ttl
-        self.now = now
+        self._store: Any = None
+        if self.path is not None:
+            from ..cache import AgedStore
+
+            self._store = AgedStore(self.path, ttl, now)
         self.derive = derive
         self.last_status: Optional[int] = None
         self._http = http
@@ -118,12 +121,10 @@ class MetadataCachingClient:
             get_logger().debug("msal: metadata derived, not fetched: %s", url)
             return StoredResponse(derived)
         key = metadata_key(url, params)
-        stored = self._read().get(key)
-        if isinstance(stored, dict) and isinstance(stored.get("text"), str):
-            at = stored.get("at")
-            if isinstance(at, (int, float)) and 0 <= self.now() - at < self.ttl:
-                get_logger().debug("msal: metadata from cache: %s", url)
-                return StoredResponse(stored["text"])
+        stored = self._store.get(key) if self._store is not None else None
+        if stored is not None and isinstance(stored.get("text"), str):
+            get_logger().debug("msal: metadata from cache: %s", url)
+            return StoredResponse(stored["text"])
         response = self._send("GET", url, params=params, headers=headers, **kwargs)
         if response.status_code == 200:
             self._write(key, response.text)
@@ -149,27 +150,10 @@ class MetadataCachingClient:
         self.last_status = int(response.status_code)
         return response
 
-    def _read(self) -> dict[str, Any]:
-        if self.path is None or not self.path.exists():
-            return {}
-        from ..cache import read_json
-
-        data = read_json(self.path)
-        return data if isinstance(data, dict) else {}
-
     def _write(self, key: str, text: str) -> None:
-        if self.path is None:
+        if self._store is None:
             return
-        from ..cache import atomic_write_json
-
-        now = self.now()
-        kept = {
-            k: v
-            for k, v in self._read().items()
-            if isinstance(v, dict) and isinstance(v.get("at"), (int, float)) and 0 <= now - v["at"] < self.ttl
-        }
-        kept[key] = {"at": int(now), "text": text}
         try:
-            atomic_write_json(self.path, kept)
+            self._store.put(key, {"text": text})
         except OSError as exc:  # the cache is an optimisation; sign-in goes on without it
             get_logger().debug("msal: metadata not cached: %s", exc.__class__.__name__)

@@ -6,10 +6,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from urllib.parse import urlsplit
 
-from .._log import redact
+from .._log import one_line as _one_line
 from ..microsoft import ENTRA_HOSTS, PUBLIC_AUTHORITY_HOST
+from ..urls import origin
 from .base import FlowOptions
 
 _MAX_REASON = 200
@@ -27,23 +27,12 @@ def authority_host(options: FlowOptions) -> str:
 
 def is_microsoft_host(authority: str) -> bool:
     """True for Entra ID's own hosts, where instance discovery is both possible and wanted."""
-    netloc = urlsplit(authority if "://" in authority else "https://" + authority)
-    return (netloc.hostname or "").lower() in ENTRA_HOSTS
+    return origin(authority, default_scheme="https").host in ENTRA_HOSTS
 
 
 def one_line(message: object, default: str = "failed") -> str:
-    """The first meaningful line of a (library) message, with anything token-like redacted."""
-    text = str(message or "")
-    line = ""
-    for candidate in text.splitlines():
-        candidate = candidate.strip()
-        if candidate and not candidate.lower().startswith(("traceback", "content:")):
-            line = candidate
-            break
-    line = redact(line)
-    if len(line) > _MAX_REASON:
-        line = line[: _MAX_REASON - 3].rstrip() + "..."
-    return line or default
+    """A library's message as one short reason for a chain attempt (`_log.one_line`, capped)."""
+    return _one_line(message, default, limit=_MAX_REASON)
 
 
 def env_value(environ: Mapping[str, str], name: str) -> str | None:

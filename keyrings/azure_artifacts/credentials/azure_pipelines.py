@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from .._log import get_logger
 from ..errors import CredentialUnavailable
+from ..urls import origin
 from ._identity import http_kwargs, request_token
 from ._util import env_value
 from .base import AccessToken, FlowOptions
@@ -78,21 +79,8 @@ class Endpoint:
 
 def normalize_url(url: str) -> str:
     """Lower-case `scheme://host[:port]/path` without userinfo, default port, query or fragment."""
-    text = url.strip()
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None and port != {"https": 443, "http": 80}.get(scheme):
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path}".lower()
+    text = url.strip() if "://" in url else "https://" + url.strip()
+    return f"{origin(text)}{urlsplit(text).path}".lower()
 
 
 def under_prefix(url: str, prefix: str) -> bool:

@@ -6,23 +6,22 @@ msal and msal-extensions are imported inside functions only.
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 from .._log import get_logger
+from .._text import is_guid
 from ..errors import AuthenticationFailed, CredentialUnavailable
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
+from ..urls import origin
 from ._util import authority_host, is_microsoft_host, one_line
 from .base import AccessToken, FlowOptions
 
 CACHE_FILE_NAME = "msal_token_cache.bin"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _MULTI_TENANT = ("organizations", "common", "consumers")
 # Refresh failures that mean "sign in again" rather than "something is broken".
 EXPIRED_ERRORS = frozenset({"invalid_grant", "interaction_required", "login_required", "consent_required"})
@@ -125,7 +124,7 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
 
 
 def _tenant_matches(entry: Mapping[str, Any], tenant: str | None) -> bool:
-    if not tenant or tenant.lower() in _MULTI_TENANT or not _GUID.match(tenant):
+    if not tenant or tenant.lower() in _MULTI_TENANT or not is_guid(tenant):
         return True  # a domain name cannot be matched offline; the authority pins it instead
     home_tenant = str(entry.get("home_account_id") or "").rpartition(".")[2]
     wanted = tenant.lower()
@@ -136,9 +135,9 @@ def _environment_matches(entry: Mapping[str, Any], authority: str) -> bool:
     env = str(entry.get("environment") or "").lower()
     if is_microsoft_host(authority):
         return is_microsoft_host(env)
-    parts = urlsplit(authority)
+    where = origin(authority)
     # msal records the host name without the port for non-Microsoft authorities.
-    return env in {(parts.netloc or "").lower(), (parts.hostname or "").lower()}
+    return env in {where.netloc, where.host}
 
 
 def pick_account(
