@@ -32,31 +32,11 @@ TOOLS: dict[str, tuple[str, ...]] = {
 UV_TOOL = "uv-tool"  # `uv tool install keyring --with keyrings.azure-artifacts`, the README's install
 PIPX = "pipx"  # `pipx install keyring && pipx inject keyring keyrings.azure-artifacts`, the alternative
 PIPX_SPEC = ("pipx==1.18.4",)
-# The oldest Python the metadata claims: the core tests also run there (tests/test_python39.py).
-OLDEST = "py39"
-OLDEST_PYTHON = "python3.9"
-OLDEST_SPEC = ("pytest", "hypothesis", "trustme", "cryptography")
 
 
 def uv() -> str:
     found = Path(sys.executable).parent / "uv"
     return str(found) if found.exists() else (shutil.which("uv") or "uv")
-
-
-def find_oldest() -> str | None:
-    """A working python3.9: on PATH, or one pyenv installed without putting it on PATH."""
-    candidates = [shutil.which(OLDEST_PYTHON) or ""]
-    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/3.9*/bin/{OLDEST_PYTHON}"))
-    for candidate in filter(None, candidates):
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print(sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode == 0 and probe.stdout.strip() == "(3, 9)":
-            return candidate
-    return None
 
 
 def stamp(spec: tuple[str, ...]) -> str:
@@ -117,11 +97,6 @@ def install(root: Path) -> None:
         run([pipx, "inject", "--force", "--editable", "keyring", str(REPO)], pipx_env)
         ready.write_text(stamp(PIPX_SPEC))
         print(f"installed pipx keyring in {pipx_root / 'bin'}")
-    oldest = find_oldest()
-    if oldest is None:
-        print(f"{OLDEST_PYTHON} not found: tests/test_python39.py will fail until it is installed")
-    elif venv(root / OLDEST, oldest, OLDEST_SPEC, env):
-        print(f"installed {OLDEST_PYTHON} with the package in {root / OLDEST}")
 
 
 def main() -> int:
