@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.compat import properties
+from keyring.credentials import Credential, SimpleCredential
 
 from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.testing import FakeAzure
@@ -32,6 +35,29 @@ CLEARED = (
     "PYTHON_KEYRING_BACKEND", "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "ARTIFACTS_KEYRING_NONINTERACTIVE_MODE",
     "KEYRINGS_AZURE_ARTIFACTS_LOG",
 )  # fmt: skip
+
+
+class RingAhead(KeyringBackend):
+    """Another installed backend; its priority and stored password come from the environment, so it
+    is out of every chain (priority below 0) unless a test sets it. keyring lists backends once per
+    process, so it must exist from import time on."""
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        return float(os.environ.get("DOCTOR_TEST_RING_PRIORITY", "-5"))
+
+    def get_credential(self, service: str, username: str | None) -> Credential | None:
+        stored = os.environ.get("DOCTOR_TEST_RING_PASSWORD")
+        return SimpleCredential("someone", stored) if stored else None
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return os.environ.get("DOCTOR_TEST_RING_PASSWORD")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise NotImplementedError
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise NotImplementedError
 
 
 @dataclass
@@ -207,6 +233,31 @@ def test_python_keyring_backend_disables_the_plugin(
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.chainer.ChainerBackend")
     _code, steps = world.doctor(capsys)
     assert steps["keyring"]["status"] == "ok", steps["keyring"]
+
+
+def test_a_backend_with_a_higher_priority(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.service_principal()
+    name = f"{RingAhead.__module__}.RingAhead"
+    monkeypatch.setenv("DOCTOR_TEST_RING_PRIORITY", "9.95")  # the chainer (10) asks it before us
+    _code, steps = world.doctor(capsys)
+    assert steps["keyring"]["status"] == "ok", steps["keyring"]
+    assert steps["keyring"]["detail"].startswith("keyring's chainer asks this backend (priority 9.9;")
+    assert f"{name} 9.95" in steps["keyring"]["detail"]
+
+    monkeypatch.setenv("DOCTOR_TEST_RING_PASSWORD", "stored-long-ago")
+    code, steps = world.doctor(capsys)
+    assert code == 1
+    assert (
+        steps["keyring"]["detail"]
+        == f"{name} (priority 9.95) answers first: it stores a credential for this URL"
+    )
+    assert steps["keyring"]["fix"] == f"delete it: keyring del {world.url()} USERNAME"
+
+    monkeypatch.setenv("DOCTOR_TEST_RING_PRIORITY", "20")  # above the chainer: keyring uses it alone
+    _code, steps = world.doctor(capsys)
+    assert steps["keyring"]["detail"] == f"keyring uses {name} alone (priority 20 > 9.9)"
 
 
 def test_default_keyring_in_keyrings_config_disables_the_plugin(
