@@ -378,3 +378,25 @@ def test_an_invalid_config_fails_the_config_step(world: World, capsys: pytest.Ca
     assert steps["config"]["status"] == "failed" and "auth" in steps["config"]["detail"]
     assert "azure-artifacts-keyring check" in steps["config"]["fix"]
     assert all(steps[n]["status"] == "skipped" for n in ("tenant", "credential", "exchange", "feed"))
+
+
+def test_a_feed_that_cannot_be_reached_fails_the_tenant_step(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    world.service_principal()
+    (world.tmp / "keyringrc.cfg").write_text(
+        f'[artifacts host="127.0.0.1:{port}"]\nauthority_host = {world.fake.base_url}\n'
+        "credential = environment\ntimeout = 1\n"
+    )
+    url = f"https://127.0.0.1:{port}/contoso/_packaging/main/pypi/simple/"
+    code, steps = world.doctor(capsys, url)
+    assert code == 1
+    tenant = steps["tenant"]
+    assert tenant["status"] == "failed", tenant
+    assert tenant["detail"].startswith(f"could not ask the feed for its tenant: GET {url}: connection failed")
+    assert "HTTPS_PROXY" in tenant["fix"]

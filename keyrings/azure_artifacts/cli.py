@@ -51,9 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     command("check", "validate the configuration file")
     command(
         "doctor",
-        "check live, step by step, that tools get a working credential for a feed URL: the URL, "
-        "keyring, the config, the tenant, each credential flow, the exchange and the feed itself; "
-        "each failure says how to fix it (exit 1 when a step failed; never prints a secret)",
+        "check a feed URL live, step by step (the URL, keyring, the config, the tenant, each credential "
+        "flow, the exchange, the feed itself): what fails and how to fix it; exit 1 when a step failed",
         url="1",
         json_help='{"steps": [{"name", "status", "seconds", "detail", "fix"}]}',
     )

@@ -172,12 +172,29 @@ class _Doctor:
             return skipped("not needed: no tenant or authority_host for this host, so no Entra sign-in")
         authority = signin.authority()
         if authority.how == "unknown":
+            unreachable = self._unreachable()
+            if unreachable:
+                return failed(
+                    f"could not ask the feed for its tenant: {unreachable}",
+                    "check the network, HTTPS_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE; or pin tenant = ...",
+                )
             return ok(
                 "unknown: the feed's 401 named no tenant (a proxy may strip it); signing in at "
                 f"{authority.authority_host} without one, in the account's home tenant"
             )
         detail = f"{authority.tenant} ({authority.how}), token service {authority.vssps_url}"
         return self._pinned_matches(detail) if authority.how == "pinned" else ok(detail)
+
+    def _unreachable(self) -> str:
+        """Why the feed could not be asked (the lookup goes on without a tenant), or ""."""
+        from .discovery import discover
+
+        resolution = self._signin().resolution
+        try:
+            discover(self.ctx.http(resolution.settings.timeout), resolution.ref.feed_url())
+        except AzureArtifactsError as exc:
+            return one_line(exc)
+        return ""
 
     def _pinned_matches(self, detail: str) -> Outcome:
         """A pinned tenant costs no request in a lookup; here the feed is asked anyway, live."""

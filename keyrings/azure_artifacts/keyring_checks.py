@@ -19,7 +19,7 @@ OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 Outcome = tuple[str, str, str]  # status, detail, fix
 BACKEND = "AzureArtifactsKeyring"
 KEYRING_CLI_TIMEOUT = 30.0
-INSTALL_CLI = "uv tool install keyring --with keyrings.azure-artifacts (or pipx inject keyring ...)"
+INSTALL_CLI = "uv tool install keyring --with keyrings.azure-artifacts (or: pipx inject keyring ...)"
 # Backends that switch keyring off, and the one that asks every backend (plugins included).
 _DISABLED = ("keyring.backends.null.Keyring", "keyring.backends.fail.Keyring")
 _CHAINER = "keyring.backends.chainer.ChainerBackend"
@@ -109,7 +109,7 @@ def on_path(environ: Mapping[str, str]) -> Outcome:
     """uv and pip --keyring-provider subprocess run the `keyring` on PATH: does it have us?"""
     found = shutil.which("keyring", path=environ.get("PATH", os.defpath))
     if found is None:
-        return skipped(f"no `keyring` on PATH: only uv and pip's subprocess mode need one ({INSTALL_CLI})")
+        return skipped(f"no `keyring` on PATH: only uv and pip's subprocess mode need one: {INSTALL_CLI}")
     try:
         listed = subprocess.run(
             [found, "--list-backends"],
