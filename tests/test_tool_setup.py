@@ -298,7 +298,7 @@ def test_uv_notes_a_keyring_on_path_without_the_backend(
     code, _, err = setup(capsys, FEED, "--tool", "uv")
 
     assert code == 0
-    assert f"note: {fake} (the `keyring` uv will run) does not have this backend" in err
+    assert f"note: {fake} lacks this backend (it has: keyring.backends.fail.Keyring)" in err
 
 
 # --- poetry, pdm, hatch -------------------------------------------------------------------------

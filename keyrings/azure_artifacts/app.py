@@ -1,4 +1,4 @@
-"""The application API behind the command line: explain, check, login, logout, status, token.
+"""The application API behind the command line: explain, check, doctor, login, logout, status, token.
 
 Each command is a method that returns plain data (dicts and dataclasses, never a secret except
 from `token`); the CLI only parses arguments and prints. Errors are AzureArtifactsError with a
@@ -17,6 +17,7 @@ from .errors import AzureArtifactsError, ConfigError
 if TYPE_CHECKING:
     from .config.resolve import Resolution
     from .context import Context
+    from .doctor import Step
     from .secret import Secret
 
 
@@ -102,6 +103,12 @@ class App:
         from .explain import explain
 
         return explain(url, self.environ, self.context())
+
+    def doctor(self, url: str) -> list[Step]:
+        """Run the real path for `url` live, step by step: each step's outcome, time and fix."""
+        from .doctor import run
+
+        return run(url, self.environ, now=self.now, stderr_isatty=self.stderr_isatty)
 
     # -- credentials ----------------------------------------------------------------------
     def resolution(self, url: str, *, interactive: bool = True) -> Resolution:

@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         "explain", "show how a URL is matched and which settings apply", url="1", json_help="one JSON object"
     )
     command("check", "validate the configuration file")
+    command(
+        "doctor",
+        "check a feed URL live, step by step (the URL, keyring, the config, the tenant, each credential "
+        "flow, the exchange, the feed itself): what fails and how to fix it; exit 1 when a step failed",
+        url="1",
+        json_help='{"steps": [{"name", "status", "seconds", "detail", "fix"}]}',
+    )
     command("login", "obtain and cache a credential for a feed now (may sign you in)", url="1")
     logout = command("logout", "forget cached credentials (and revoke our PATs)", url="?")
     logout.add_argument("--all", action="store_true", help="forget every cached credential and sign-in")
@@ -92,6 +99,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return explain(app, args.url, as_json=args.json)
     if args.command == "check":
         return check(app, explicit=explicit)
+    if args.command == "doctor":
+        return doctor(app, args.url, as_json=args.json)
     if args.command == "setup":
         return tool_setup.run(args, environ)
     if args.command == "logout" and bool(args.url) == bool(args.all):
@@ -122,6 +131,20 @@ def explain(app: App, url: str, *, as_json: bool) -> int:
     report = explanation.report
     print(json.dumps(report, indent=2) if as_json else human(report, explanation.notes))
     return EXIT_FAILURE if report["config"]["errors"] else EXIT_OK
+
+
+def doctor(app: App, url: str, *, as_json: bool) -> int:
+    import dataclasses
+
+    steps = app.doctor(url)
+    if as_json:
+        print(json.dumps({"steps": [dataclasses.asdict(step) for step in steps]}, indent=2))
+    else:
+        width = max(len(step.name) for step in steps)
+        for step in steps:
+            fix = f"; fix: {step.fix}" if step.fix else ""
+            print(f"{step.status:<8}{step.name:<{width}}  {step.seconds:5.2f} s  {step.detail}{fix}")
+    return EXIT_FAILURE if any(step.status == "failed" for step in steps) else EXIT_OK
 
 
 def _login(app: App, args: argparse.Namespace) -> int:

@@ -83,8 +83,10 @@ class SignIn:
 
         return auto_chain(options or self.configured_options())
 
-    def failed(self) -> ChainFailed:
-        return ChainFailed(self.resolution.ref.org, self.attempts, fix_hint(self.resolution.ref.service))
+    def failed(self, *, exhausted: bool = False) -> ChainFailed:
+        """`exhausted`: no flow could run or answer, none was refused (see ChainFailed)."""
+        ref = self.resolution.ref
+        return ChainFailed(ref.org, self.attempts, fix_hint(ref.service), exhausted=exhausted)
 
     def authority(self) -> Authority:
         from .discovery import decide_authority
@@ -128,7 +130,7 @@ class SignIn:
             else:
                 self.attempts.append((name, reason))
         if not runnable:
-            raise self.failed()
+            raise self.failed(exhausted=True)
         authority = self.authority()
         options = self.options(authority.tenant, authority.authority_host)
         flows = [build_flow(name, options) for name in runnable]
@@ -138,5 +140,5 @@ class SignIn:
             )
         except ChainFailed as exc:
             self.attempts.extend(exc.attempts)
-            raise self.failed() from None
+            raise self.failed(exhausted=exc.exhausted) from None
         return Grant(token, flow, authority)

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import unquote
 
-__all__ = ["FeedRef", "HostRule", "Origin", "host_matches", "origin", "parse_host", "parse_service"]
+__all__ = [
+    "FEED_HOSTS",
+    "FeedRef",
+    "HostRule",
+    "Origin",
+    "host_matches",
+    "origin",
+    "parse_host",
+    "parse_service",
+]
 
 # Hosts whose first path segment is the organization.
 _ORG_IN_PATH = {
@@ -25,6 +34,8 @@ _ORG_IN_HOST = {
     "pkgs.visualstudio.com": "visualstudio.com",
     "pkgs.vsts.me": "vsts.me",
 }
+# Every built-in feed host (for messages about hosts that are not ours).
+FEED_HOSTS = (*_ORG_IN_PATH, *_ORG_IN_HOST)
 _ORG_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$", re.IGNORECASE)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _PORT = re.compile(r"^[0-9]{1,5}$")

@@ -110,8 +110,7 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
         # msal ignores `timeout` when given a client: ours applies options.timeout itself.
         kwargs["http_client"] = MetadataCachingClient(Path(options.state_dir), options.timeout)
     if broker:
-        kwargs["enable_broker_on_windows"] = True
-        kwargs["enable_broker_on_mac"] = True
+        kwargs["enable_broker_on_windows"] = True  # the broker is offered on Windows only
     try:
         app = msal.PublicClientApplication(client_id, **kwargs)
     except ValueError as exc:  # msal: "Unable to get authority configuration for ..."

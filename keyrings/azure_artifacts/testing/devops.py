@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ._http import Request, Response, html_response, json_response
 from .entra import ADO_RESOURCE
-from .records import Feed, IssuedToken, Org, Package, fingerprint
+from .records import FEED_ROLES, Feed, IssuedToken, Org, Package, fingerprint
 from .wheels import normalize
 
 if TYPE_CHECKING:
@@ -506,7 +506,17 @@ def _feed_for(fake: FakeAzure, req: Request) -> Union[tuple[Org, Feed], Response
     return org, feed
 
 
-def _authorize_feed(fake: FakeAzure, req: Request, org: Org, needed: frozenset[str]) -> Optional[Response]:
+def feed_role(feed: Feed, record: IssuedToken) -> str:
+    """The caller's role on the feed: a user by username or object id, an app by client id or
+    object id (a user token's client id is the public client it signed in with, not the user)."""
+    names = {record.oid.lower()}
+    names.add(record.username.lower() if record.username else record.client_id.lower())
+    return next((feed.roles[n] for n in names if n in feed.roles), feed.default_role)
+
+
+def _authorize_feed(
+    fake: FakeAzure, req: Request, org: Org, feed: Feed, needed: frozenset[str]
+) -> Optional[Response]:
     record = authenticate(fake, req, org)
     if record is None:
         return challenge(fake, org)
@@ -515,6 +525,19 @@ def _authorize_feed(fake: FakeAzure, req: Request, org: Org, needed: frozenset[s
             403,
             "UnauthorizedRequestException",
             f"The token does not have the scope needed here ({' or '.join(sorted(needed))}).",
+        )
+    # Reading needs Feed Reader, publishing Feed Publisher (Contributor) ("Manage permissions",
+    # https://learn.microsoft.com/azure/devops/artifacts/feeds/feed-permissions). A caller without
+    # it gets 403 FeedNeedsPermissionsException "User '<id>' lacks permission to complete this
+    # action. You need to have 'ReadPackages'." (as quoted in NuGet/Home issue 9259 and
+    # MicrosoftDocs/azure-devops-docs issue 4626); 'AddPackage' for a publish is by analogy.
+    write = needed == WRITE_SCOPES
+    if FEED_ROLES.index(feed_role(feed, record)) < FEED_ROLES.index("contributor" if write else "reader"):
+        permission = "AddPackage" if write else "ReadPackages"
+        return vss_error(
+            403,
+            "FeedNeedsPermissionsException",
+            f"User '{record.oid}' lacks permission to complete this action. You need to have '{permission}'.",
         )
     return None
 
@@ -529,7 +552,7 @@ def _authorized_feed(fake: FakeAzure, req: Request, needed: frozenset[str]) -> U
     # https://learn.microsoft.com/azure/devops/artifacts/tutorials/share-packages-publicly).
     if feed.anonymous_read and needed == READ_SCOPES and not req.header("authorization"):
         return feed
-    denied = _authorize_feed(fake, req, org, needed)
+    denied = _authorize_feed(fake, req, org, feed, needed)
     return feed if denied is None else denied
 
 

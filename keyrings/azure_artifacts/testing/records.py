@@ -137,6 +137,13 @@ class Package:
     sha256: str
 
 
+# The feed roles, least to most ("Manage permissions",
+# https://learn.microsoft.com/azure/devops/artifacts/feeds/feed-permissions): Feed Reader lists
+# and downloads, Feed and Upstream Reader (Collaborator) also saves from upstreams, Feed Publisher
+# (Contributor) publishes, Feed Owner administers. "none": not granted on the feed at all.
+FEED_ROLES = ("none", "reader", "collaborator", "contributor", "owner")
+
+
 @dataclass
 class Feed:
     """A feed: its names, ids and files."""
@@ -148,6 +155,10 @@ class Feed:
     project_id: Optional[str]
     files: list[Package] = field(default_factory=list)
     anonymous_read: bool = False  # a public project's feed: anonymous reads succeed, no challenge
+    # Feed permissions by identity (lower-case username, app client id or object id): one of
+    # FEED_ROLES. Anyone not listed has `default_role` (the project's contributors are the feed's).
+    roles: dict[str, str] = field(default_factory=dict)
+    default_role: str = "contributor"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import _jwt, devops, entra
 from ._http import Request, Response, Route, json_response
 from .records import (
+    FEED_ROLES,
     App,
     DeviceUser,
     Fault,
@@ -322,6 +323,23 @@ class FakeAzure:
             for version in versions:
                 self.add_package(org, feed, name, version, project=project)
         return record
+
+    def set_feed_role(
+        self, org: str, feed: str, identity: str, role: str, project: Optional[str] = None
+    ) -> None:
+        """Give ``identity`` (a username, an app's client id or an object id) one of the feed
+        roles ``none``, ``reader``, ``collaborator``, ``contributor``, ``owner``; ``identity="*"``
+        sets the role of everyone not listed."""
+        found = self.find_feed(org, project, feed)
+        if found is None:
+            raise KeyError(f"no feed {org}/{project or ''}/{feed}")
+        if role not in FEED_ROLES:
+            raise ValueError(f"unknown feed role {role!r}; expected one of {', '.join(FEED_ROLES)}")
+        with self.lock:
+            if identity == "*":
+                found.default_role = role
+            else:
+                found.roles[identity.lower()] = role
 
     def add_package(
         self, org: str, feed: str, name: str, version: str, project: Optional[str] = None

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -354,24 +352,11 @@ def _usage_problem(args: argparse.Namespace) -> str:
 
 def keyring_on_path_note(environ: Mapping[str, str]) -> str:
     """uv runs `keyring` from PATH: say so when there is none, or it lacks this backend ("" when fine)."""
-    found = shutil.which("keyring", path=environ.get("PATH", os.defpath))
-    fix = "uv tool install keyring --with keyrings.azure-artifacts"
-    if found is None:
-        return f"uv runs `keyring` from PATH and there is none: {fix}"
-    try:
-        listed = subprocess.run(
-            [found, "--list-backends"],
-            env=dict(environ),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return (
-            f"could not run {found} --list-backends ({one_line(exc)}); uv needs one with this backend: {fix}"
-        )
-    if "AzureArtifactsKeyring" not in listed.stdout:
-        return f"{found} (the `keyring` uv will run) does not have this backend: {fix}"
-    return ""
+    from ..keyring_checks import INSTALL_CLI, on_path
+
+    status, detail, fix = on_path(environ)
+    if status == "ok":
+        return ""
+    if status == "skipped":
+        return f"uv runs `keyring` from PATH and there is none: {fix or INSTALL_CLI}"
+    return f"{detail}: {fix or INSTALL_CLI}"
