@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from .errors import AzureArtifactsError, ConfigError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .config.resolve import Resolution
     from .context import Context
     from .doctor import Step
     from .secret import Secret
+    from .tool_setup import FileEdit, Setup
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,21 @@ class App:
             raise AzureArtifactsError(
                 f"{len(failures)} feed(s) kept their PATs, they could not be revoked: {failures[0]}"
             )
+
+    # -- tools ----------------------------------------------------------------------------
+    def setup(self, url: str, tool: str, *, cwd: Optional[Path] = None, **options: Any) -> Setup:
+        """The edits that connect `tool` to the feed (nothing written yet), with notes."""
+        from pathlib import Path
+
+        from .tool_setup import prepare
+
+        return prepare(url, tool, cwd=cwd or Path.cwd(), environ=self.environ, **options)
+
+    def apply(self, edits: list[FileEdit]) -> list[Path]:
+        """Write the edits that change something (atomically, all checked first)."""
+        from .tool_setup import apply
+
+        return apply(edits)
 
     def status(self) -> list[dict[str, Any]]:
         """Every cached secret and stored PAT, described without the secret."""

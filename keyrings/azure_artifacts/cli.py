@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from . import __version__, tool_setup
+from . import __version__
 from ._log import one_line
 
 if TYPE_CHECKING:
@@ -69,8 +69,35 @@ def _parser() -> argparse.ArgumentParser:
         url="1",
         json_help='{"username", "secret", "kind", "expires_at"}',
     )
-    tool_setup.add_parser(commands)
+    _setup_parser(commands)
     return parser
+
+
+def _setup_parser(commands: Any) -> None:
+    from .tool_setup import DESCRIPTION, TOOLS
+
+    setup = commands.add_parser(
+        "setup",
+        help="write a tool's configuration for a feed (pip, uv, poetry, pdm, hatch, twine)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    setup.add_argument(
+        "url", help="the feed's URL, e.g. https://pkgs.dev.azure.com/ORG/_packaging/FEED/pypi/simple/"
+    )
+    setup.add_argument("--tool", required=True, choices=TOOLS, help="the tool to configure")
+    setup.add_argument("--primary", action="store_true", help="the feed replaces PyPI instead of joining it")
+    setup.add_argument(
+        "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
+    )
+    setup.add_argument(
+        "--tenant", metavar="T", help='also pin tenant T in [artifacts org="..."] of keyringrc.cfg'
+    )
+    setup.add_argument(
+        "--site", action="store_true", help="pip: the environment's pip.conf instead of the user's"
+    )
+    setup.add_argument("--name", help="index / source / repository name (default: ORG-FEED)")
+    setup.add_argument("--file", type=Path, help="pip, uv, twine: the file to edit instead of the usual one")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -102,7 +129,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "doctor":
         return doctor(app, args.url, as_json=args.json)
     if args.command == "setup":
-        return tool_setup.run(args, environ)
+        return _setup(app, args)
     if args.command == "logout" and bool(args.url) == bool(args.all):
         parser.error("logout needs a feed URL or --all (not both)")
     return _CREDENTIAL_COMMANDS[args.command](app, args)
@@ -207,6 +234,42 @@ def _token(app: App, args: argparse.Namespace) -> int:
         print(json.dumps(document))
     else:
         print(secret.secret)
+    return EXIT_OK
+
+
+def _setup(app: App, args: argparse.Namespace) -> int:
+    from .tool_setup import usage_problem
+
+    problem = usage_problem(args.tool, args.site, args.file)
+    if problem:
+        print(f"azure-artifacts-keyring setup: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    plan = app.setup(
+        args.url,
+        args.tool,
+        primary=args.primary,
+        tenant=args.tenant,
+        site=args.site,
+        name=args.name,
+        file=args.file,
+    )
+    if args.dry_run:
+        for edit in plan.edits:
+            print(edit.diff(), end="") if edit.changed else print(
+                f"{edit.path}: already set up, nothing to change"
+            )
+    else:
+        written = app.apply(plan.edits)
+        for edit in plan.edits:
+            print(
+                f"wrote {edit.path}"
+                if edit.path in written
+                else f"{edit.path}: already set up, nothing changed"
+            )
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if plan.publish and not args.dry_run:
+        print(f"publish with: {plan.publish}")
     return EXIT_OK
 
 

@@ -8,18 +8,14 @@ tomlkit and configupdater load when `setup` runs.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from .._log import one_line
-from ..errors import AzureArtifactsError
 from . import _paths
 from ._paths import SetupError
 
@@ -249,7 +245,7 @@ def _write(edit: FileEdit, target: Path) -> None:
 
 # -- command line ----------------------------------------------------------------------------------
 
-_DESCRIPTION = """\
+DESCRIPTION = """\
 Write one tool's configuration for an Azure Artifacts feed, the way that tool's docs describe,
 keeping the file's comments and layout. Nothing secret is written: the tool asks keyring (this
 backend) each time. Running it again changes nothing. Files:
@@ -268,85 +264,55 @@ backend) each time. Running it again changes nothing. Files:
 """
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """The `setup` subcommand; the CLI routes `args.command == "setup"` to `run`."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "setup",
-        help="write a tool's configuration for a feed (pip, uv, poetry, pdm, hatch, twine)",
-        description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "url", help="the feed's URL, e.g. https://pkgs.dev.azure.com/ORG/_packaging/FEED/pypi/simple/"
-    )
-    parser.add_argument("--tool", required=True, choices=TOOLS, help="the tool to configure")
-    parser.add_argument("--primary", action="store_true", help="the feed replaces PyPI instead of joining it")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print the changes as a unified diff, write nothing"
-    )
-    parser.add_argument(
-        "--tenant", metavar="T", help='also pin tenant T in [artifacts org="..."] of keyringrc.cfg'
-    )
-    parser.add_argument(
-        "--site", action="store_true", help="pip: the environment's pip.conf instead of the user's"
-    )
-    parser.add_argument("--name", help="index / source / repository name (default: the feed's name)")
-    parser.add_argument("--file", type=Path, help="pip, uv, twine: the file to edit instead of the usual one")
-    return parser
+@dataclass(frozen=True)
+class Setup:
+    """What `setup` would do: the edits (nothing written yet), notes for the person, and the
+    command that publishes to the feed with this tool (None when it does not publish)."""
+
+    feed: Feed
+    edits: list[FileEdit]
+    notes: list[str]
+    publish: Optional[str]
 
 
-def run(args: argparse.Namespace, environ: Mapping[str, str], cwd: Optional[Path] = None) -> int:
-    """Plan, then print the diff (--dry-run) or write; 0 ok, 1 failure (one line on stderr), 2 usage."""
-    usage = _usage_problem(args)
-    if usage:
-        print(f"azure-artifacts-keyring setup: error: {usage}", file=sys.stderr)
-        return 2
-    try:
-        feed, edits = _plan(
-            feed_for(args.url, environ, args.name),
-            args.tool,
-            args.primary,
-            args.tenant,
-            args.site,
-            cwd or Path.cwd(),
-            environ,
-            args.file,
-            named=args.name is not None,
-        )
-        if args.dry_run:
-            for edit in edits:
-                print(edit.diff(), end="") if edit.changed else print(
-                    f"{edit.path}: already set up, nothing to change"
-                )
-        else:
-            written = apply(edits)
-            for edit in edits:
-                print(
-                    f"wrote {edit.path}"
-                    if edit.path in written
-                    else f"{edit.path}: already set up, nothing changed"
-                )
-    except AzureArtifactsError as exc:
-        print(f"azure-artifacts-keyring: {one_line(exc)}", file=sys.stderr)
-        return 1
-    for note in (n for edit in edits for n in edit.notes):
-        print(f"note: {note}", file=sys.stderr)
-    if args.tool == "uv":
+def prepare(
+    url: str,
+    tool: str,
+    *,
+    primary: bool = False,
+    tenant: Optional[str] = None,
+    site: bool = False,
+    cwd: Path,
+    environ: Mapping[str, str],
+    name: Optional[str] = None,
+    file: Optional[Path] = None,
+) -> Setup:
+    """Plan the edits and gather what to tell the person; reads files, writes nothing."""
+    problem = usage_problem(tool, site, file)
+    if problem:
+        raise SetupError(problem)
+    if tool not in TOOLS:
+        raise SetupError(f"unknown tool '{tool}': choose one of {', '.join(TOOLS)}")
+    feed, edits = _plan(
+        feed_for(url, environ, name), tool, primary, tenant, site, cwd, environ, file, named=name is not None
+    )
+    notes = [note for edit in edits for note in edit.notes]
+    if tool == "uv":
         note = keyring_on_path_note(environ)
         if note:
-            print(f"note: {note}", file=sys.stderr)
-    if args.tool in _PUBLISH and not args.dry_run:
-        print("publish with: " + _PUBLISH[args.tool].format(name=feed.name))
-    return 0
+            notes.append(note)
+    publish = _PUBLISH[tool].format(name=feed.name) if tool in _PUBLISH else None
+    return Setup(feed, edits, notes, publish)
 
 
-def _usage_problem(args: argparse.Namespace) -> str:
-    if args.site and args.tool != "pip":
+def usage_problem(tool: str, site: bool, file: Optional[Path]) -> str:
+    """Options that do not go together ("" when fine)."""
+    if site and tool != "pip":
         return "--site is for --tool pip"
-    if args.site and args.file:
+    if site and file:
         return "--site and --file name different files: give one"
-    if args.file and args.tool not in ("pip", "uv", "twine"):
-        return f"--file is for pip, uv and twine ({args.tool} writes more than one file)"
+    if file and tool not in ("pip", "uv", "twine"):
+        return f"--file is for pip, uv and twine ({tool} writes more than one file)"
     return ""
 
 
