@@ -347,3 +347,27 @@ def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(
             assert fake.count(route, auth_kind="pat") == 0 and other.count(route, auth_kind="entra") == 0
         assert fake.issued("pat") == [] and fake.count("pat_create") == 0
         assert [r.org for r in other.issued("pat")] == ["beta"]
+
+
+def test_a_refused_pat_that_cannot_be_replaced_is_reported_and_shown_by_status(
+    world: PatWorld, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyrings.azure_artifacts import cli
+
+    fake = world.fake
+    first = world.secret()
+    assert first is not None
+    fake.revoke(first)
+    world.sign_out()  # no way to a new token: the dead PAT cannot be replaced now
+    assert service.lookup(world.url(), None, world.env) is None
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "was refused and no new one could be made" in err[-1], err
+    assert first not in "\n".join(err)
+    for name, value in world.env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "(refused: replaced on the next lookup or login)" in out and first not in out
+    sign_in(fake, world.env)
+    again = world.secret()
+    assert again is not None and again != first and fake.count("pat_create") == 2

@@ -204,7 +204,7 @@ class App:
         ctx = self.context()
         records: list[Any] = [entry for _key, entry in ctx.secret_cache().entries()]
         records += [pat for _key, pat in ctx.pat_store().entries()]
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "org": r.org,
                 "project": r.project,
@@ -217,3 +217,8 @@ class App:
             for r in records
         ]
         return sorted(items, key=lambda c: (c["org"].lower(), c["project"] or "", c["feed"] or "", c["kind"]))
+
+    def refused_pats(self) -> set[tuple[str, Optional[str], Optional[str]]]:
+        """(org, project, feed) of stored PATs the token service refused the last time it was asked."""
+        store = self.context().pat_store()
+        return {(p.org, p.project, p.feed) for key, p in store.entries() if store.refused(key)}

@@ -207,10 +207,16 @@ def _status(app: App, args: argparse.Namespace) -> int:
     if not items:
         print("no cached credentials")
         return EXIT_OK
+    refused = app.refused_pats()
+
+    def expiry(c: dict[str, Any]) -> str:
+        dead = c["kind"] == "pat" and (c["org"], c["project"], c["feed"]) in refused
+        return str(c["expires_at"]) + (" (refused: replaced on the next lookup or login)" if dead else "")
+
     rows = [("org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
     rows += [
         (c["org"], c["project"] or "-", c["feed"] or "-", c["kind"], " ".join(c["scopes"]) or "-",
-         c["username"], c["expires_at"])
+         c["username"], expiry(c))
         for c in items
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -39,9 +39,12 @@ class PatMode:
         from .policy import decide, pat_scopes
 
         settings, ref = signin.resolution.settings, signin.resolution.ref
-        stored = signin.ctx.pat_store().get(key)
+        store = signin.ctx.pat_store()
+        stored = store.get(key)
         wanted = pat_scopes(settings.scopes, ref.upload)
         action = decide(stored, signin.ctx.now(), settings.pat_renew_before, wanted, ref.upload)
+        if stored is not None and action is not Action.CREATE and store.refused(key):
+            action = Action.REPLACE  # refused by the token service: nothing left to revoke
         get_logger().debug(
             "pat: %s (%s)", action.value, f"expires_at={stored.expires_at}" if stored else "none stored"
         )
@@ -64,7 +67,7 @@ class PatMode:
             log.warning(
                 "the stored PAT for '%s' was refused (revoked or expired): creating a new one", ref.org
             )
-            ctx.pat_store().delete(key)
+            ctx.pat_store().mark_refused(key)
         with ctx.secret_cache().lock(key, timeout=LOCK_TIMEOUT):
             stored, action = self.state(signin, key)  # another process may have made one
             if stored is not None and action is Action.REUSE:
@@ -73,6 +76,11 @@ class PatMode:
                 return self._secret(self.create(signin, key, stored, action), username)
             except AzureArtifactsError as exc:
                 if stored is None or action is not Action.ROTATE:
+                    if stored is not None and action is Action.REPLACE and ctx.pat_store().refused(key):
+                        raise AuthenticationFailed(
+                            f"the stored PAT for '{ref.org}' was refused and no new one could be made: "
+                            f"{one_line(exc)}"
+                        ) from None
                     raise
                 log.warning(
                     "could not rotate the PAT for '%s' (%s); using the current one until it expires",

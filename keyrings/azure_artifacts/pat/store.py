@@ -150,6 +150,18 @@ class PatStore:
         get_logger().debug("pat store: stored %s in %s", key[:12], store)
         return store
 
+    def mark_refused(self, key: str) -> None:
+        """Note that the token service refused this PAT (revoked, expired early): `status` shows
+        it, and the next lookup replaces it. The next `put` for the key clears the mark."""
+        path = self._path(key)
+        data = read_json(path)
+        if isinstance(data, dict):
+            atomic_write_json(path, {**data, "refused": True})
+
+    def refused(self, key: str) -> bool:
+        data = read_json(self._path(key))
+        return isinstance(data, dict) and data.get("refused") is True
+
     def delete(self, key: str) -> None:
         found = self._index(key)
         if found is not None and found[0] != FILE:
