@@ -66,7 +66,7 @@ def project(env: dict[str, str], text: str = PYPROJECT) -> Path:
     return path
 
 
-def setup(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+def run_setup(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = cli.main(["setup", *argv])
     out, err = capsys.readouterr()
     return code, out, err
@@ -281,7 +281,7 @@ def test_uv_without_a_project_says_where_it_looked(env: dict[str, str]) -> None:
 def test_uv_notes_when_no_keyring_is_on_path(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     project(env)
 
-    code, _, err = setup(capsys, FEED, "--tool", "uv")
+    code, _, err = run_setup(capsys, FEED, "--tool", "uv")
 
     assert code == 0
     assert "note: uv runs `keyring` from PATH and there is none" in err
@@ -295,7 +295,7 @@ def test_uv_notes_a_keyring_on_path_without_the_backend(
     fake.chmod(0o755)
     project(env)
 
-    code, _, err = setup(capsys, FEED, "--tool", "uv")
+    code, _, err = run_setup(capsys, FEED, "--tool", "uv")
 
     assert code == 0
     assert f"note: {fake} lacks this backend (it has: keyring.backends.fail.Keyring)" in err
@@ -449,7 +449,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(
 ) -> None:
     path = project(env)
 
-    code, out, _ = setup(capsys, FEED, "--tool", "poetry", "--dry-run")
+    code, out, _ = run_setup(capsys, FEED, "--tool", "poetry", "--dry-run")
 
     assert code == 0
     assert f"--- {path}\n+++ {path}\n" in out
@@ -463,11 +463,11 @@ def test_second_run_changes_nothing_and_says_so(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = project(env)
-    assert setup(capsys, FEED, "--tool", "pdm")[0] == 0
+    assert run_setup(capsys, FEED, "--tool", "pdm")[0] == 0
     before = path.stat().st_mtime_ns, path.read_text(encoding="utf-8")
 
-    code, out, _ = setup(capsys, FEED, "--tool", "pdm")
-    dry = setup(capsys, FEED, "--tool", "pdm", "--dry-run")
+    code, out, _ = run_setup(capsys, FEED, "--tool", "pdm")
+    dry = run_setup(capsys, FEED, "--tool", "pdm", "--dry-run")
 
     assert code == 0
     assert f"{path}: already set up, nothing changed" in out
@@ -490,7 +490,7 @@ def test_second_run_changes_nothing_and_says_so(
 def test_urls_that_are_not_a_feed_fail_in_one_line(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], url: str, message: str
 ) -> None:
-    code, out, err = setup(capsys, url, "--tool", "pip")
+    code, out, err = run_setup(capsys, url, "--tool", "pip")
 
     assert code == 1 and out == ""
     assert message in err and len(err.strip().splitlines()) == 1
@@ -514,7 +514,7 @@ def test_unknown_tool_is_a_usage_error(env: dict[str, str], capsys: pytest.Captu
 def test_options_for_other_tools_are_usage_errors(
     env: dict[str, str], capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
-    code, _, err = setup(capsys, FEED, *argv)
+    code, _, err = run_setup(capsys, FEED, *argv)
 
     assert code == 2 and message in err
 
@@ -536,7 +536,7 @@ def test_a_malformed_file_fails_in_one_line_and_stays_untouched(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
-    code, out, err = setup(capsys, FEED, "--tool", tool, "--tenant", "contoso.onmicrosoft.com")
+    code, out, err = run_setup(capsys, FEED, "--tool", tool, "--tenant", "contoso.onmicrosoft.com")
 
     assert code == 1 and out == ""
     assert f"{path}: cannot parse the existing file" in err and len(err.strip().splitlines()) == 1
@@ -554,7 +554,7 @@ def test_an_unwritable_place_fails_before_any_file_is_written(
     config = Path(env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
     config.write_text("[artifacts]\n", encoding="utf-8")
 
-    code, _, err = setup(capsys, FEED, "--tool", "pip", "--tenant", "contoso.onmicrosoft.com")
+    code, _, err = run_setup(capsys, FEED, "--tool", "pip", "--tenant", "contoso.onmicrosoft.com")
 
     assert code == 1
     assert f"{blocker}/pip/pip.conf: cannot write" in err and len(err.strip().splitlines()) == 1
@@ -562,7 +562,7 @@ def test_an_unwritable_place_fails_before_any_file_is_written(
 
 
 def test_a_bad_tenant_fails_in_one_line(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = setup(capsys, FEED, "--tool", "pip", "--tenant", "not a tenant")
+    code, _, err = run_setup(capsys, FEED, "--tool", "pip", "--tenant", "not a tenant")
 
     assert code == 1 and "--tenant: 'not a tenant' is not a tenant GUID or domain name" in err
 
