@@ -354,3 +354,13 @@ def test_silent_token_endpoint_is_bounded(fake: FakeAzure) -> None:
     assert "timed out" in str(info.value)
     assert fake.arrived("token") == 1  # cut short once; a token POST that timed out is not resent
     assert "s3cret" not in str(info.value)
+
+
+def test_the_sign_in_cache_directory_and_its_new_parents_are_private(fake: FakeAzure, tmp_path: Path) -> None:
+    import stat
+
+    state = tmp_path / "a" / "b" / "state"
+    fake.device_user(approve_after_polls=1)
+    token_via("device_code", options(fake, {}, interactive=True, state_dir=state))
+    for directory in (tmp_path / "a", tmp_path / "a" / "b", state):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory

@@ -80,7 +80,9 @@ def token_cache(options: FlowOptions) -> Any:
         if cache is None:
             from msal_extensions import PersistedTokenCache
 
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            from ..cache import ensure_dir
+
+            ensure_dir(path.parent)  # 0700, parents it creates included
             cache = PersistedTokenCache(_persistence(path, options.environ))
             _caches[path] = cache
     return cache
