@@ -73,7 +73,7 @@ def run_setup(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str,
 
 
 def plan(env: dict[str, str], tool: str, **options: object) -> list[tool_setup.FileEdit]:
-    return tool_setup.plan(FEED, tool, cwd=Path.cwd(), environ=env, **options)  # type: ignore[arg-type]
+    return tool_setup.prepare(FEED, tool, cwd=Path.cwd(), environ=env, **options).edits  # type: ignore[arg-type]
 
 
 def write(edits: list[tool_setup.FileEdit]) -> None:
@@ -268,7 +268,7 @@ def test_uv_finds_the_project_above_the_working_directory(env: dict[str, str]) -
     below = Path.cwd() / "src" / "app"
     below.mkdir(parents=True)
 
-    [edit] = tool_setup.plan(FEED, "uv", cwd=below, environ=env)
+    [edit] = tool_setup.prepare(FEED, "uv", cwd=below, environ=env).edits
 
     assert edit.path == path
 

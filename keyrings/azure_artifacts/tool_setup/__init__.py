@@ -1,6 +1,6 @@
 """`azure-artifacts-keyring setup URL --tool T`: write one tool's configuration for a feed.
 
-`plan()` reads the files and computes their new text (nothing is written); `apply()`
+`prepare()` reads the files and computes their new text (nothing is written); `apply()`
 writes the ones that change, atomically. No secret is ever written: the tools ask
 keyring (this backend) for the credential each time. Stdlib only at import time:
 tomlkit and configupdater load when `setup` runs.
@@ -57,25 +57,6 @@ class FileEdit:
         after = self.new.splitlines(keepends=True)
         source = str(self.path) if self.old is not None else "/dev/null"
         return "".join(difflib.unified_diff(before, after, source, str(self.path)))
-
-
-def plan(
-    url: str,
-    tool: str,
-    *,
-    primary: bool = False,
-    tenant: Optional[str] = None,
-    site: bool = False,
-    cwd: Path,
-    environ: Mapping[str, str],
-    name: Optional[str] = None,
-    file: Optional[Path] = None,
-) -> list[FileEdit]:
-    """The edits that connect `tool` to the feed of `url` (and pin `tenant`); reads, never writes."""
-    if tool not in TOOLS:
-        raise SetupError(f"unknown tool '{tool}': choose one of {', '.join(TOOLS)}")
-    feed = feed_for(url, environ, name)
-    return _plan(feed, tool, primary, tenant, site, cwd, environ, file, named=name is not None)[1]
 
 
 def _plan(
