@@ -44,14 +44,12 @@ def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Option
 
 
 def layer(ref: urls.FeedRef, raw: Optional[RawConfig], environ: Mapping[str, str]) -> Resolution:
-    """Validate the config (once per config: pydantic loads only for a new one) and layer its
+    """Validate the config (pydantic loads only when something in it is wrong) and layer its
     sections for `ref`."""
-    from .cache import state_dir
     from .config.resolve import resolve as layer_sections
-    from .config.validated import validate_once
+    from .config.resolve import validate
 
-    valid = validate_once(raw or read_config(config_path(environ)), state_dir(environ))
-    return layer_sections(valid, ref, environ)
+    return layer_sections(validate(raw or read_config(config_path(environ))), ref, environ)
 
 
 def lookup(

@@ -13,11 +13,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from . import values as v
 from .sections import did_you_mean
 
-HOST_ONLY_OPTIONS = ("path_prefix", "allow_http")
+HOST_ONLY_OPTIONS = v.HOST_ONLY_OPTIONS
 
 
-def _choice(choices: tuple[str, ...]) -> Any:
-    return BeforeValidator(lambda value: v.choice(value, choices))
+def _parsed(name: str) -> Any:
+    return BeforeValidator(v.PARSERS[name])
 
 
 class Options(BaseModel):
@@ -25,23 +25,23 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    auth: Annotated[Optional[str], _choice(v.AUTH_MODES)] = None
-    credential: Annotated[Optional[tuple[str, ...]], BeforeValidator(v.credential)] = None
-    tenant: Annotated[Optional[str], BeforeValidator(v.tenant)] = None
-    authority_host: Annotated[Optional[str], BeforeValidator(v.https_url)] = None
-    client_id: Annotated[Optional[str], BeforeValidator(v.guid)] = None
-    scopes: Annotated[Optional[tuple[str, ...]], BeforeValidator(v.scopes)] = None
-    pat_duration: Annotated[Optional[int], BeforeValidator(v.duration)] = None
-    pat_renew_before: Annotated[Optional[int], BeforeValidator(v.duration)] = None
-    session_duration: Annotated[Optional[int], BeforeValidator(v.duration)] = None
-    username: Annotated[Optional[str], BeforeValidator(v.username)] = None
-    interactive: Annotated[Optional[str], _choice(v.INTERACTIVE_MODES)] = None
-    token_env: Annotated[Optional[str], BeforeValidator(v.env_name)] = None
-    token_file: Annotated[Optional[str], BeforeValidator(v.path)] = None
-    vssps_url: Annotated[Optional[str], BeforeValidator(v.https_url)] = None
-    timeout: Annotated[Optional[float], BeforeValidator(v.timeout)] = None
-    path_prefix: Annotated[Optional[str], BeforeValidator(v.path_prefix)] = None
-    allow_http: Annotated[Optional[bool], BeforeValidator(v.boolean)] = None
+    auth: Annotated[Optional[str], _parsed("auth")] = None
+    credential: Annotated[Optional[tuple[str, ...]], _parsed("credential")] = None
+    tenant: Annotated[Optional[str], _parsed("tenant")] = None
+    authority_host: Annotated[Optional[str], _parsed("authority_host")] = None
+    client_id: Annotated[Optional[str], _parsed("client_id")] = None
+    scopes: Annotated[Optional[tuple[str, ...]], _parsed("scopes")] = None
+    pat_duration: Annotated[Optional[int], _parsed("pat_duration")] = None
+    pat_renew_before: Annotated[Optional[int], _parsed("pat_renew_before")] = None
+    session_duration: Annotated[Optional[int], _parsed("session_duration")] = None
+    username: Annotated[Optional[str], _parsed("username")] = None
+    interactive: Annotated[Optional[str], _parsed("interactive")] = None
+    token_env: Annotated[Optional[str], _parsed("token_env")] = None
+    token_file: Annotated[Optional[str], _parsed("token_file")] = None
+    vssps_url: Annotated[Optional[str], _parsed("vssps_url")] = None
+    timeout: Annotated[Optional[float], _parsed("timeout")] = None
+    path_prefix: Annotated[Optional[str], _parsed("path_prefix")] = None
+    allow_http: Annotated[Optional[bool], _parsed("allow_http")] = None
 
 
 # The model and the typed settings list the same options (a test holds them together).

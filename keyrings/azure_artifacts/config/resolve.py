@@ -40,7 +40,11 @@ class ValidConfig:
 
 
 def validate(raw: RawConfig) -> ValidConfig:
-    """Validate every section's options (pydantic loads here, and only here)."""
+    """Validate every section's options. A file with nothing wrong is read by the option parsers
+    alone; pydantic (imported here, and only when needed) names every problem otherwise."""
+    quick = _quick(raw)
+    if quick is not None:
+        return quick
     from .options import HOST_ONLY_OPTIONS, validate_options
 
     problems = list(raw.problems)
@@ -55,6 +59,28 @@ def validate(raw: RawConfig) -> ValidConfig:
                     problems.append(problem(raw.path, section.name, key, "only allowed in a host section"))
         parsed[section.name] = options.model_dump(exclude_none=True)
     return ValidConfig(raw=raw, options=parsed, problems=tuple(problems))
+
+
+def _quick(raw: RawConfig) -> Optional[ValidConfig]:
+    """The validated options when every section is well formed and every option known and
+    valid (the same parsers the pydantic model runs); None at the first problem of any kind."""
+    if raw.problems or not all(section.valid for section in raw.sections):
+        return None
+    parsed: dict[str, Mapping[str, Any]] = {}
+    for section in raw.sections:
+        if "host" not in section.qualifiers and any(k in section.options for k in values.HOST_ONLY_OPTIONS):
+            return None
+        options: dict[str, Any] = {}
+        for key, text in section.options.items():
+            parse = values.PARSERS.get(key)
+            if parse is None:
+                return None
+            try:
+                options[key] = parse(text)
+            except ValueError:
+                return None
+        parsed[section.name] = options
+    return ValidConfig(raw=raw, options=parsed, problems=())
 
 
 def env_options(environ: Mapping[str, str]) -> tuple[dict[str, tuple[Any, str]], list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Callable
 
 from .._text import is_guid
 from ..credentials.names import ALL_NAMES
@@ -142,6 +143,34 @@ def boolean(value: object) -> bool:
     if text in ("false", "no", "off", "0"):
         return False
     raise ValueError(f"'{value}' is not true or false")
+
+
+def _choice_of(choices: tuple[str, ...]) -> Callable[[object], str]:
+    return lambda value: choice(value, choices)
+
+
+# option -> its parser: the one table both the pydantic model (options.py) and the quick pass
+# for a file with nothing wrong (resolve.validate) use.
+PARSERS: dict[str, Callable[[object], Any]] = {
+    "auth": _choice_of(AUTH_MODES),
+    "credential": credential,
+    "tenant": tenant,
+    "authority_host": https_url,
+    "client_id": guid,
+    "scopes": scopes,
+    "pat_duration": duration,
+    "pat_renew_before": duration,
+    "session_duration": duration,
+    "username": username,
+    "interactive": _choice_of(INTERACTIVE_MODES),
+    "token_env": env_name,
+    "token_file": path,
+    "vssps_url": https_url,
+    "timeout": timeout,
+    "path_prefix": path_prefix,
+    "allow_http": boolean,
+}
+HOST_ONLY_OPTIONS = ("path_prefix", "allow_http")
 
 
 def _iso_seconds(text: str) -> int:
