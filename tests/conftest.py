@@ -82,6 +82,13 @@ class CleanEnv:
         env.update(extra)
         return env
 
+    def for_lookup(
+        self, config: Optional[str] = None, *, ca: Optional[str] = None, **extra: str
+    ) -> dict[str, str]:
+        """The same, for an in-process `service.lookup(url, user, environ)`: plus our state
+        directory under root (the default is keyring's data root, which reads os.environ)."""
+        return self(config, ca=ca, **{"KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(self.state_dir), **extra})
+
     def install(self, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
         """Make os.environ exactly `env` for this test (requests and azure-core read os.environ)."""
         for name in list(os.environ):
