@@ -47,6 +47,8 @@ class CleanEnv:
         self.home = root / "home"
         self.config_path = root / "keyringrc.cfg"
         self.state_dir = root / "state"
+        # Where keyring itself looks for keyringrc.cfg on Linux: XDG_CONFIG_HOME/python_keyring.
+        self.keyring_config = root / "config" / "python_keyring" / "keyringrc.cfg"
 
     def __call__(
         self, config: Optional[str] = None, *, ca: Optional[str] = None, **extra: str
