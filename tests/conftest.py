@@ -47,6 +47,8 @@ class CleanEnv:
         self.home = root / "home"
         self.config_path = root / "keyringrc.cfg"
         self.state_dir = root / "state"
+        # Where keyring itself looks for keyringrc.cfg on Linux: XDG_CONFIG_HOME/python_keyring.
+        self.keyring_config = root / "config" / "python_keyring" / "keyringrc.cfg"
 
     def __call__(
         self, config: Optional[str] = None, *, ca: Optional[str] = None, **extra: str
@@ -81,6 +83,13 @@ class CleanEnv:
             env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"] = str(self.config_path)
         env.update(extra)
         return env
+
+    def for_lookup(
+        self, config: Optional[str] = None, *, ca: Optional[str] = None, **extra: str
+    ) -> dict[str, str]:
+        """The same, for an in-process `service.lookup(url, user, environ)`: plus our state
+        directory under root (the default is keyring's data root, which reads os.environ)."""
+        return self(config, ca=ca, **{"KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(self.state_dir), **extra})
 
     def install(self, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
         """Make os.environ exactly `env` for this test (requests and azure-core read os.environ)."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from keyrings.azure_artifacts.testing import FakeAzure
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 BROWSER = """#!{python}
 import html, os, re, ssl, sys, time, urllib.parse, urllib.request
@@ -28,29 +31,22 @@ if os.fork() == 0:  # a browser lives on after its launcher, holding the fds it 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX browser launcher")
 def test_a_browser_started_for_sign_in_never_writes_to_our_stdout(
-    fake_azure: FakeAzure, tmp_path: Path
+    fake_azure: FakeAzure, tmp_path: Path, clean_env: CleanEnv
 ) -> None:
     """uv reads the password from `keyring get`'s stdout until EOF: a browser inheriting that
     pipe would add its chatter to the password and keep uv waiting for as long as it runs."""
     browser = tmp_path / "browser"
     browser.write_text(BROWSER.format(python=sys.executable))
     browser.chmod(0o755)
-    config = tmp_path / "keyringrc.cfg"
-    config.write_text(
+    env = clean_env.for_lookup(
         f'[artifacts host="{fake_azure.host}"]\nauthority_host = {fake_azure.base_url}\n'
-        "credential = interactive_browser\ninteractive = always\nauth = bearer\ntimeout = 5\n"
+        "credential = interactive_browser\ninteractive = always\nauth = bearer\ntimeout = 5\n",
+        ca=fake_azure.ca_path,
+        DISPLAY=":0",
+        BROWSER=str(browser),
+        NO_PROXY="*",
+        BROWSER_EXITED=str(tmp_path / "browser-exited"),
     )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "REQUESTS_CA_BUNDLE": fake_azure.ca_path,
-        "DISPLAY": ":0",
-        "BROWSER": str(browser),
-        "NO_PROXY": "*",
-        "BROWSER_EXITED": str(tmp_path / "browser-exited"),
-    }
     probe = "import sys, keyring; sys.stdout.write(keyring.get_password(sys.argv[1], 'me') or 'NONE')"
     with (tmp_path / "stderr").open("w") as stderr:  # a terminal in real life: not a pipe we wait on
         result = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,14 +13,14 @@ from keyrings.azure_artifacts.config.resolve import Resolution
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
 
 
-def resolve(tmp_path: Path, config: str = "", **env: str) -> Resolution:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(config, encoding="utf-8")
-    environ = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path), "HOME": str(tmp_path), **env}
-    resolution = service.resolve(URL, environ)
+def resolve(clean_env: CleanEnv, config: str = "", **env: str) -> Resolution:
+    resolution = service.resolve(URL, clean_env.for_lookup(config, **env))
     assert resolution is not None
     return resolution
 
@@ -42,23 +42,23 @@ def resolve(tmp_path: Path, config: str = "", **env: str) -> Resolution:
     ],
 )
 def test_variable_sets_the_option_below_the_config(
-    tmp_path: Path, variable: str, value: str, option: str, expected: Any
+    clean_env: CleanEnv, variable: str, value: str, option: str, expected: Any
 ) -> None:
-    settings = resolve(tmp_path, **{variable: value}).settings
+    settings = resolve(clean_env, **{variable: value}).settings
     actual = getattr(settings, option)
     assert (list(actual) if option == "scopes" else actual) == expected
     assert settings.sources[option] == f"env:{variable}"
 
 
-def test_config_wins_over_the_variables(tmp_path: Path) -> None:
+def test_config_wins_over_the_variables(clean_env: CleanEnv) -> None:
     settings = resolve(
-        tmp_path, "[artifacts]\nauth = session\n", KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN="true"
+        clean_env, "[artifacts]\nauth = session\n", KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN="true"
     ).settings
     assert (settings.auth, settings.sources["auth"]) == ("session", "artifacts")
 
 
-def test_bad_variable_value_is_reported_not_guessed(tmp_path: Path) -> None:
-    resolution = resolve(tmp_path, AZURE_DEVOPS_PAT_DURATION="forever")
+def test_bad_variable_value_is_reported_not_guessed(clean_env: CleanEnv) -> None:
+    resolution = resolve(clean_env, AZURE_DEVOPS_PAT_DURATION="forever")
     assert resolution.settings.sources["pat_duration"] == "default"
     assert any("AZURE_DEVOPS_PAT_DURATION" in e for e in resolution.errors)
 

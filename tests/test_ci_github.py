@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,15 +16,16 @@ from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, C
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 APP_ID = "0c0c0c0c-0000-4000-8000-00000000c003"
-MI_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT")
 
 
 @pytest.fixture
-def fake(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_azure.ca_path)
-    for name in MI_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    """os.environ clean (no managed-identity variable, so nothing probes 169.254.169.254) but the fake's CA."""
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
     fake_azure.add_app(APP_ID, federated_subject=fake_azure.github_subject)
     yield fake_azure
 
@@ -122,35 +123,17 @@ def test_hanging_oidc_endpoint_is_bounded(fake: FakeAzure) -> None:
         chain.ChainedFlow([chain.build_flow("workload_identity", opts)], "contoso").get_token(ADO_SCOPE)
 
 
-def pip_env(fake: FakeAzure, root: Path, config: Path) -> dict[str, str]:
-    """Nothing from this machine: own HOME/XDG dirs, the fake's CA, no pip config, no PIP_* or CI vars."""
-    dirs = {name: root / name for name in ("home", "config", "data", "cache")}
-    for directory in dirs.values():
-        directory.mkdir(parents=True, exist_ok=True)
-    return {
-        "PATH": str(Path(sys.executable).parent),
-        "HOME": str(dirs["home"]),
-        "XDG_CONFIG_HOME": str(dirs["config"]),
-        "XDG_DATA_HOME": str(dirs["data"]),
-        "XDG_CACHE_HOME": str(dirs["cache"]),
-        "REQUESTS_CA_BUNDLE": fake.ca_path,
-        "SSL_CERT_FILE": fake.ca_path,
-        "PIP_CONFIG_FILE": os.devnull,
-        "PYTHONNOUSERSITE": "1",
-        "NO_PROXY": "127.0.0.1",
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config),
-        **github_env(fake, CI="true"),
-    }
+def pip_env(fake: FakeAzure, clean_env: CleanEnv, auth: str) -> dict[str, str]:
+    """Nothing from this machine (clean_env), the fake's CA, our config, and the job's variables."""
+    config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.authority_host}\nauth = {auth}\n'
+    return clean_env(config, ca=fake.ca_path, **github_env(fake, CI="true"))
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("auth", ["bearer", "session"])
-def test_pip_installs_with_github_oidc(fake: FakeAzure, tmp_path: Path, auth: str) -> None:
-    config = tmp_path / "keyringrc.cfg"
-    config.write_text(
-        f'[artifacts host="{fake.host}"]\nauthority_host = {fake.authority_host}\nauth = {auth}\n',
-        encoding="utf-8",
-    )
+def test_pip_installs_with_github_oidc(
+    fake: FakeAzure, clean_env: CleanEnv, tmp_path: Path, auth: str
+) -> None:
     target = tmp_path / "target"
     result = subprocess.run(
         [
@@ -171,7 +154,7 @@ def test_pip_installs_with_github_oidc(fake: FakeAzure, tmp_path: Path, auth: st
             fake.feed_url("contoso", "main"),
             "demo-pkg",
         ],
-        env=pip_env(fake, tmp_path, config),
+        env=pip_env(fake, clean_env, auth),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

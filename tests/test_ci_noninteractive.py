@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from keyrings.azure_artifacts import service
-from keyrings.azure_artifacts._log import get_logger
 from keyrings.azure_artifacts.context import is_interactive
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.server import ROUTES
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv, Logged
 
 USER_FLOWS = {"broker", "interactive_browser", "device_code"}
 
@@ -46,21 +45,9 @@ def test_auto_chain_has_no_user_flow_when_not_interactive() -> None:
     assert not USER_FLOWS & set(names)
 
 
-def config_env(tmp_path: Path, config: str, **env: str) -> dict[str, str]:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(config, encoding="utf-8")
-    return {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "HOME": str(tmp_path),
-        "PATH": str(tmp_path / "empty-bin"),  # no `az`, `azd`, `pwsh`
-        **env,
-    }
-
-
 @pytest.mark.parametrize(("value", "expected"), [("true", "never"), ("1", "never"), ("false", "auto")])
-def test_artifacts_keyring_noninteractive_mode(tmp_path: Path, value: str, expected: str) -> None:
-    env = config_env(tmp_path, "", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE=value)
+def test_artifacts_keyring_noninteractive_mode(clean_env: CleanEnv, value: str, expected: str) -> None:
+    env = clean_env.for_lookup("", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE=value)
     resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
     assert resolution is not None
     assert resolution.settings.interactive == expected
@@ -70,25 +57,9 @@ def test_artifacts_keyring_noninteractive_mode(tmp_path: Path, value: str, expec
 
 
 @pytest.fixture
-def warnings() -> Iterator[list[str]]:
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    handler = Collect(logging.WARNING)
-    get_logger().addHandler(handler)
-    try:
-        yield lines
-    finally:
-        get_logger().removeHandler(handler)
-
-
-@pytest.fixture
-def hanging(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """Every route the lookup could touch hangs for 30 s."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_azure.ca_path)
+def hanging(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """Every route the lookup could touch hangs for 30 s; os.environ is clean but for the fake's CA."""
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
     for route in ROUTES:
         fake_azure.inject(route.name, hang=30, times=100)
     return fake_azure
@@ -101,41 +72,32 @@ def hanging_config(fake: FakeAzure, *extra: str) -> str:
 
 
 def test_ci_lookup_without_credential_returns_fast_without_touching_the_fake(
-    hanging: FakeAzure, tmp_path: Path, warnings: list[str]
+    hanging: FakeAzure, clean_env: CleanEnv, logged: Logged
 ) -> None:
-    env = config_env(tmp_path, hanging_config(hanging, f"tenant = {hanging.default_tenant}"), CI="true")
+    env = clean_env.for_lookup(hanging_config(hanging, f"tenant = {hanging.default_tenant}"), CI="true")
     url = hanging.feed_url("contoso", "main")
 
     assert service.lookup(url, None, env) is None
 
     # Fails at once: every route of the fake would hang for 30 s, and none was asked.
     assert hanging.arrived() == 0
-    [line] = warnings
+    [line] = logged.warnings()
     assert "'contoso'" in line and "shared_cache: no cached sign-in" in line
     assert "az login" in line and f"azure-artifacts-keyring login {url}" in line
 
 
 def test_ci_lookup_without_credential_and_without_tenant_skips_discovery(
-    hanging: FakeAzure, tmp_path: Path, warnings: list[str]
+    hanging: FakeAzure, clean_env: CleanEnv, logged: Logged
 ) -> None:
-    env = config_env(tmp_path, hanging_config(hanging, "timeout = 0.5"), CI="true")
+    env = clean_env.for_lookup(hanging_config(hanging, "timeout = 0.5"), CI="true")
     assert service.lookup(hanging.feed_url("contoso", "main"), None, env) is None
-    assert hanging.arrived() == 0 and len(warnings) == 1  # not even discovery (it would hang)
+    assert hanging.arrived() == 0 and len(logged.warnings()) == 1  # not even discovery (it would hang)
 
 
 @pytest.mark.e2e
-def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, tmp_path: Path) -> None:
-    env = config_env(tmp_path, hanging_config(hanging, f"tenant = {hanging.default_tenant}"), CI="true")
-    for name in ("home", "config", "data"):
-        (tmp_path / name).mkdir()
-    env.update(
-        PATH=str(Path(sys.executable).parent),
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        REQUESTS_CA_BUNDLE=hanging.ca_path,
-        PYTHONNOUSERSITE="1",
-    )
+def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, clean_env: CleanEnv) -> None:
+    config = hanging_config(hanging, f"tenant = {hanging.default_tenant}")
+    env = clean_env.for_lookup(config, ca=hanging.ca_path, CI="true")
     url = hanging.feed_url("contoso", "main")
 
     result = subprocess.run(
@@ -157,11 +119,13 @@ def test_keyring_get_in_ci_exits_non_zero_with_one_line(hanging: FakeAzure, tmp_
     assert hanging.arrived() == 0
 
 
-def test_noninteractive_mode_variable_keeps_device_code_out_even_with_a_terminal(tmp_path: Path) -> None:
+def test_noninteractive_mode_variable_keeps_device_code_out_even_with_a_terminal(
+    clean_env: CleanEnv,
+) -> None:
     from keyrings.azure_artifacts.context import Context
     from keyrings.azure_artifacts.signin import SignIn
 
-    env = config_env(tmp_path, "", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE="true")
+    env = clean_env.for_lookup("", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE="true")
     resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
     assert resolution is not None
     signin = SignIn(resolution, Context(env, stderr_isatty=True))
@@ -170,7 +134,7 @@ def test_noninteractive_mode_variable_keeps_device_code_out_even_with_a_terminal
     assert not USER_FLOWS & set(signin.chain(options))
 
 
-def test_no_heavy_imports_for_pass_through_flows(tmp_path: Path) -> None:
+def test_no_heavy_imports_for_pass_through_flows(clean_env: CleanEnv) -> None:
     """static and azure_pipelines need neither azure.identity nor msal nor requests."""
     code = (
         "import sys\n"
@@ -180,13 +144,13 @@ def test_no_heavy_imports_for_pass_through_flows(tmp_path: Path) -> None:
         "assert service.lookup('https://pkgs.dev.azure.com/c/_packaging/f/pypi/simple/', None, env)[1] == 'x'\n"
         "print(sorted(m for m in ('azure.identity', 'msal', 'requests') if m in sys.modules))\n"
     )
-    (tmp_path / "empty.cfg").write_text("", encoding="utf-8")
+    env = clean_env("")  # an empty config file
     result = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "state"), str(tmp_path / "empty.cfg")],
+        [sys.executable, "-c", code, str(clean_env.state_dir), env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"]],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
-        env={**os.environ, "PYTHONNOUSERSITE": "1"},
+        env=env,
     )
     assert result.stdout.strip() == "[]"

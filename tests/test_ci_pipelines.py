@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +18,9 @@ from keyrings.azure_artifacts.credentials.azure_pipelines import (
 from keyrings.azure_artifacts.credentials.base import AccessToken, FlowOptions
 from keyrings.azure_artifacts.errors import ChainFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 URL = "https://pkgs.dev.azure.com/Contoso/_packaging/Main/pypi/simple/"
 LEGACY = "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS"
@@ -203,40 +205,32 @@ def test_normalize_url() -> None:
     assert normalize_url("https://[::1]:8080/a") == "https://[::1]:8080/a"
 
 
-def lookup_env(tmp_path: Path, config: str = "", **env: str) -> dict[str, str]:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(config, encoding="utf-8")
-    return {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "HOME": str(tmp_path),
-        "PATH": os.defpath,
-        "TF_BUILD": "True",
-        **env,
-    }
+def lookup_env(clean_env: CleanEnv, config: str = "", **env: str) -> dict[str, str]:
+    """A clean environment inside an Azure Pipelines job."""
+    return clean_env.for_lookup(config, TF_BUILD="True", **env)
 
 
-def test_lookup_passes_the_endpoint_password_through(tmp_path: Path) -> None:
-    env = lookup_env(tmp_path, **{LEGACY: endpoints_json(("https://pkgs.dev.azure.com/contoso/", "pw"))})
+def test_lookup_passes_the_endpoint_password_through(clean_env: CleanEnv) -> None:
+    env = lookup_env(clean_env, **{LEGACY: endpoints_json(("https://pkgs.dev.azure.com/contoso/", "pw"))})
     found = service.lookup(URL, None, env)
     assert found is not None and found[1] == "pw"
-    assert not (tmp_path / "state" / "secrets").exists() or not any(
-        (tmp_path / "state" / "secrets").iterdir()
+    assert not (clean_env.state_dir / "secrets").exists() or not any(
+        (clean_env.state_dir / "secrets").iterdir()
     )
 
 
-def test_lookup_hands_back_the_endpoint_username_unless_the_caller_gave_one(tmp_path: Path) -> None:
-    env = lookup_env(tmp_path, **{LEGACY: endpoints_json(("https://pkgs.dev.azure.com/contoso/", "pw"))})
+def test_lookup_hands_back_the_endpoint_username_unless_the_caller_gave_one(clean_env: CleanEnv) -> None:
+    env = lookup_env(clean_env, **{LEGACY: endpoints_json(("https://pkgs.dev.azure.com/contoso/", "pw"))})
     assert service.lookup(URL, None, env) == ("build", "pw")
     assert service.lookup(URL, "me", env) == ("me", "pw")
 
 
-def test_lookup_with_only_malformed_json_fails_with_one_line(tmp_path: Path) -> None:
+def test_lookup_with_only_malformed_json_fails_with_one_line(clean_env: CleanEnv) -> None:
     from keyrings.azure_artifacts.context import Context
     from keyrings.azure_artifacts.lookup import obtain
 
     config = "[artifacts]\ncredential = azure_pipelines\n"
-    env = lookup_env(tmp_path, config, **{LEGACY: '{"endpointCredentials": [{"endpoint": "x", "password": '})
+    env = lookup_env(clean_env, config, **{LEGACY: '{"endpointCredentials": [{"endpoint": "x", "password": '})
     resolution = service.resolve(URL, env)
     assert resolution is not None
     with pytest.raises(ChainFailed) as info:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from keyrings.azure_artifacts import service
-from keyrings.azure_artifacts._log import get_logger
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.credentials.static import too_open
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv, Logged
 
 PAT = "p" * 52
 URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
@@ -25,24 +25,6 @@ URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
 def token(**kw: object) -> str:
     options = FlowOptions(org="contoso", **kw)  # type: ignore[arg-type]
     return chain.build_flow("static", options).get_token(ADO_SCOPE).token
-
-
-@pytest.fixture
-def warnings() -> Iterator[list[str]]:
-    """Warning lines our logger writes (it does not propagate, so caplog cannot see them)."""
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(record.getMessage())
-
-    handler = Collect(logging.WARNING)
-    logger = get_logger()
-    logger.addHandler(handler)
-    try:
-        yield lines
-    finally:
-        logger.removeHandler(handler)
 
 
 def test_default_variable_is_azure_devops_ext_pat() -> None:
@@ -64,23 +46,23 @@ def test_nothing_configured_is_unavailable_and_not_in_the_auto_chain() -> None:
     assert chain.auto_chain(FlowOptions(org="contoso", environ={"AZURE_DEVOPS_EXT_PAT": PAT}))[0] == "static"
 
 
-def test_token_file_is_read_and_stripped(tmp_path: Path, warnings: list[str]) -> None:
+def test_token_file_is_read_and_stripped(tmp_path: Path, logged: Logged) -> None:
     path = tmp_path / "pat"
     path.write_text(f"\ufeff{PAT}\r\n", encoding="utf-8")
     path.chmod(0o600)
     # The file wins over the variable: it was configured explicitly.
     assert token(token_file=str(path), environ={"AZURE_DEVOPS_EXT_PAT": "other"}) == PAT
-    assert warnings == []
+    assert logged.warnings() == []
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
-def test_token_file_open_to_others_is_used_with_one_warning(tmp_path: Path, warnings: list[str]) -> None:
+def test_token_file_open_to_others_is_used_with_one_warning(tmp_path: Path, logged: Logged) -> None:
     path = tmp_path / "pat"
     path.write_text(PAT, encoding="utf-8")
     path.chmod(0o644)
     assert token(token_file=str(path)) == PAT
-    assert len(warnings) == 1
-    assert "chmod 600" in warnings[0] and "644" in warnings[0] and PAT not in warnings[0]
+    [warning] = logged.warnings()
+    assert "chmod 600" in warning and "644" in warning and PAT not in warning
 
 
 @pytest.mark.parametrize(("mode", "open_"), [(0o600, False), (0o400, False), (0o640, True), (0o604, True)])
@@ -114,33 +96,21 @@ def test_token_file_that_is_a_directory(tmp_path: Path) -> None:
         token(token_file=str(tmp_path))
 
 
-def lookup_env(tmp_path: Path, config: str, **env: str) -> dict[str, str]:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(config, encoding="utf-8")
-    return {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "HOME": str(tmp_path),
-        "PATH": os.defpath,
-        **env,
-    }
-
-
-def test_lookup_returns_the_pat_as_is_for_a_pat_file(tmp_path: Path) -> None:
+def test_lookup_returns_the_pat_as_is_for_a_pat_file(tmp_path: Path, clean_env: CleanEnv) -> None:
     path = tmp_path / "pat"
     path.write_text(PAT + "\n", encoding="utf-8")
     path.chmod(0o600)
-    env = lookup_env(tmp_path, f"[artifacts]\ncredential = static\ntoken_file = {path}\n")
+    env = clean_env.for_lookup(f"[artifacts]\ncredential = static\ntoken_file = {path}\n")
     assert service.lookup(URL, None, env) == ("VssSessionToken", PAT)
     assert service.lookup(URL, "me", env) == ("me", PAT)
 
 
-def test_lookup_with_token_env_in_a_feed_section(tmp_path: Path) -> None:
+def test_lookup_with_token_env_in_a_feed_section(clean_env: CleanEnv) -> None:
     config = '[artifacts org="contoso" feed="main"]\ncredential = static\ntoken_env = FEED_PAT\n'
-    env = lookup_env(tmp_path, config, FEED_PAT="feed-secret", CI="true")
+    env = clean_env.for_lookup(config, FEED_PAT="feed-secret", CI="true")
     assert service.lookup(URL, None, env) == ("VssSessionToken", "feed-secret")
 
 
-def test_auto_chain_uses_azure_devops_ext_pat_without_any_config(tmp_path: Path) -> None:
-    env = lookup_env(tmp_path, "", AZURE_DEVOPS_EXT_PAT=PAT, CI="true")
+def test_auto_chain_uses_azure_devops_ext_pat_without_any_config(clean_env: CleanEnv) -> None:
+    env = clean_env.for_lookup("", AZURE_DEVOPS_EXT_PAT=PAT, CI="true")
     assert service.lookup(URL, None, env) == ("VssSessionToken", PAT)

@@ -3,37 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.config.options import OPTION_NAMES
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 CONFIGS = Path(__file__).parent / "configs"
-COMPAT_VARS = (
-    "KEYRINGS_AZURE_ARTIFACTS_CONFIG",
-    "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN",
-    "AZURE_DEVOPS_PAT_DURATION",
-    "AZURE_DEVOPS_PAT_SCOPE",
-    "ARTIFACTS_KEYRING_NONINTERACTIVE_MODE",
-    "AZURE_AUTHORITY_HOST",
-)
 RELEASE = "https://pkgs.dev.azure.com/contoso/_packaging/release/pypi/simple/"
 DURATIONS = ("pat_duration", "pat_renew_before", "session_duration")
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> None:
     """No compatibility variable leaks in, and explain's cache report looks at a private dir."""
-    for name in COMPAT_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
-    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_STATE_DIR", str(tmp_path / "state"))
+    clean_env.install(monkeypatch, clean_env.for_lookup())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -107,21 +98,13 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exc.value.code == 2
 
 
-def _subprocess_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND" and k not in COMPAT_VARS}
-    env.update(
-        HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data")
-    )
-    return env
-
-
-def test_check_as_a_real_process(tmp_path: Path) -> None:
+def test_check_as_a_real_process(clean_env: CleanEnv) -> None:
     path = CONFIGS / "bad_unknown_option.cfg"
     result = subprocess.run(
         [sys.executable, "-m", "keyrings.azure_artifacts", "check", "--config", str(path)],
         capture_output=True,
         text=True,
-        env=_subprocess_env(tmp_path),
+        env=clean_env(),
         timeout=60,
     )
     assert result.returncode == 1

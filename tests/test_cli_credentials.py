@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from test_pats_fake import PatWorld, make_world
@@ -12,23 +12,19 @@ from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.app import App
 from keyrings.azure_artifacts.testing import FakeAzure
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 
 @pytest.fixture
-def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    """A PatWorld whose clean environment is os.environ too: the CLI reads it."""
     monkeypatch.setattr(
         "keyrings.azure_artifacts.pat.store.installed_backends", list
     )  # never the real keyring
-    made = make_world(fake_azure_env, tmp_path)
-    for name, value in made.env.items():
-        monkeypatch.setenv(name, value)
-    for name in (
-        "CI",
-        "TF_BUILD",
-        "GITHUB_ACTIONS",
-        "AZURE_DEVOPS_EXT_PAT",
-        "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))  # msal signs in through os.environ's CA
+    made = make_world(fake_azure, clean_env)
+    clean_env.install(monkeypatch, made.env)
     return made
 
 

@@ -9,13 +9,14 @@ so a scoring bug cannot hide behind a friendly section order.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 
-from keyrings.azure_artifacts.config.files import read_config
-from keyrings.azure_artifacts.config.resolve import resolve, validate
-from keyrings.azure_artifacts.config.sections import QUALIFIER_WEIGHTS
-from keyrings.azure_artifacts.urls import parse_service
+from keyrings.azure_artifacts.config.files import host_rules, read_config
+from keyrings.azure_artifacts.config.resolve import Resolution, env_options, resolve, validate
+from keyrings.azure_artifacts.config.sections import QUALIFIER_WEIGHTS, Section, mismatch
+from keyrings.azure_artifacts.urls import HostRule, parse_service
 
 # A URL every qualifier below can match: host, org, project, feed and view are all present.
 URL = "https://pkgs.dev.azure.com/contoso/web/_packaging/release@Prerelease/pypi/simple/"
@@ -42,6 +43,7 @@ def winner(tmp_path: Path, *sections: tuple[str, ...]) -> str:
     resolution = resolve(validate(read_config(path)), ref, {})
     assert resolution.errors == ()
     assert all(report.applies for report in resolution.sections), resolution.sections
+    assert {report.reason for report in resolution.sections} == {"all qualifiers match"}
     return str(resolution.settings.username)
 
 
@@ -118,3 +120,195 @@ def test_reported_weights_are_the_documented_ones(tmp_path: Path) -> None:
     assert ref is not None
     weights = [report.weight for report in resolve(validate(read_config(path)), ref, {}).sections]
     assert weights == [17, 4, 0]
+
+
+# --- why a section does not apply: the reason `explain` prints ----------------------------------
+
+DEVOPS = "https://devops.example.com/contoso/_packaging/main/pypi/simple/"
+DEVOPS_HTTP = "http://devops.example.com/contoso/_packaging/main/pypi/simple/"
+DEVOPS_8443 = "https://devops.example.com:8443/contoso/_packaging/main/pypi/simple/"
+
+
+@pytest.mark.parametrize(
+    ("qualifiers", "url", "reason"),
+    [
+        ({"host": "pkgs.dev.azure.com"}, URL, None),
+        ({"host": "PKGS.dev.azure.com"}, URL, None),
+        ({"host": "pkgs.dev.azure.com:443"}, URL, None),  # no port in an https URL: 443
+        ({"host": "pkgs.dev.azure.com:8443"}, URL, "port 443 is not 8443"),
+        ({"host": "devops.example.com:80"}, DEVOPS_HTTP, None),  # no port in an http URL: 80
+        ({"host": "devops.example.com:80"}, DEVOPS, "port 443 is not 80"),
+        ({"host": "devops.example.com:443"}, DEVOPS_HTTP, "port 80 is not 443"),
+        ({"host": "devops.example.com:9443"}, DEVOPS_8443, "port 8443 is not 9443"),
+        ({"host": "devops.example.com:8443"}, DEVOPS_8443, None),
+        ({"host": "other.example.com"}, DEVOPS_8443, "host devops.example.com:8443 is not other.example.com"),
+        # A matching host does not end the check: the other qualifiers must match too.
+        ({"host": "pkgs.dev.azure.com", "org": "fabrikam"}, URL, "org 'contoso' is not 'fabrikam'"),
+        ({"org": "CONTOSO", "feed": "Release", "view": "prerelease"}, URL, None),
+        ({"feed": "main"}, URL, "feed 'release' is not 'main'"),
+        ({"project": "web"}, DEVOPS, "URL has no project"),
+        ({"org": "contoso", "feed": "main"}, "https://pkgs.dev.azure.com/contoso/", "URL has no feed"),
+    ],
+)
+def test_why_a_section_does_not_apply(qualifiers: dict[str, str], url: str, reason: Optional[str]) -> None:
+    ref = parse_service(url, [HostRule("devops.example.com", allow_http=True)])
+    assert ref is not None
+    assert mismatch(Section("artifacts ...", qualifiers), ref) == reason
+
+
+def test_a_section_with_bad_qualifiers_never_applies() -> None:
+    ref = parse_service(URL)
+    assert ref is not None
+    assert (
+        mismatch(Section("artifacts org=contoso", {}, valid=False), ref) == "invalid qualifiers (see errors)"
+    )
+
+
+# --- what the layering falls back to -------------------------------------------------------------
+
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def layered(tmp_path: Path, config: str, url: str, environ: Optional[dict[str, str]] = None) -> Resolution:
+    path = tmp_path / "keyringrc.cfg"
+    path.write_text(config, encoding="utf-8")
+    raw = read_config(path)
+    ref = parse_service(url, host_rules(raw))
+    assert ref is not None
+    resolution = resolve(validate(raw), ref, environ or {})
+    assert resolution.errors == ()
+    return resolution
+
+
+@pytest.mark.parametrize(
+    ("config", "url", "credential", "source"),
+    [
+        # A declared host with no Entra configured (Azure DevOps Server): a PAT, never an Entra token.
+        ('[artifacts host="devops.example.com"]\n', DEVOPS, ("static",), "default"),
+        (f'[artifacts host="devops.example.com"]\ntenant = {TENANT}\n', DEVOPS, ("auto",), "default"),
+        (
+            '[artifacts host="devops.example.com"]\nauthority_host = https://login.example.com\n',
+            DEVOPS,
+            ("auto",),
+            "default",
+        ),
+        (
+            '[artifacts host="devops.example.com"]\ncredential = device_code\n',
+            DEVOPS,
+            ("device_code",),
+            'artifacts host="devops.example.com"',
+        ),
+        ("[artifacts]\n", URL, ("auto",), "default"),  # Microsoft's hosts always have Entra
+    ],
+)
+def test_default_credential_of_a_host_without_entra_is_static(
+    tmp_path: Path, config: str, url: str, credential: tuple[str, ...], source: str
+) -> None:
+    settings = layered(tmp_path, config, url).settings
+    assert (settings.credential, settings.sources["credential"]) == (credential, source)
+
+
+def test_path_prefix_and_token_service_default_to_the_urls_host_rule(tmp_path: Path) -> None:
+    """Org B's URL matches the /tfs rule org A's section declares; no section for B sets a prefix."""
+    config = '[artifacts host="tfs.example.com" org="A"]\npath_prefix = /tfs\n'
+    settings = layered(
+        tmp_path, config, "https://tfs.example.com/tfs/B/_packaging/main/pypi/simple/"
+    ).settings
+    assert (settings.path_prefix, settings.sources["path_prefix"]) == ("/tfs", "default")
+    assert (settings.vssps_url, settings.sources["vssps_url"]) == ("https://tfs.example.com/tfs/B", "default")
+
+
+def test_validated_options_are_the_ones_each_section_sets(tmp_path: Path) -> None:
+    path = tmp_path / "keyringrc.cfg"
+    path.write_text('[artifacts]\nauth = PAT\ntimeout = 7\n[artifacts org="contoso"]\n', encoding="utf-8")
+    assert validate(read_config(path)).options == {
+        "artifacts": {"auth": "pat", "timeout": 7.0},
+        'artifacts org="contoso"': {},
+    }
+
+
+# --- compatibility variables: option defaults below every section ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "option", "expected"),
+    [
+        ("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "true", "auth", "bearer"),
+        ("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", " false ", "auth", "pat"),
+        ("AZURE_DEVOPS_PAT_DURATION", "1", "pat_duration", 86400),
+        ("AZURE_DEVOPS_PAT_DURATION", "366", "pat_duration", 366 * 86400),
+        ("AZURE_DEVOPS_PAT_SCOPE", "vso.packaging_write", "scopes", ("vso.packaging_write",)),
+        ("ARTIFACTS_KEYRING_NONINTERACTIVE_MODE", "true", "interactive", "never"),
+        # azure-identity reads a scheme-less authority host as https.
+        (
+            "AZURE_AUTHORITY_HOST",
+            "login.microsoftonline.us",
+            "authority_host",
+            "https://login.microsoftonline.us",
+        ),
+        (
+            "AZURE_AUTHORITY_HOST",
+            "https://login.microsoftonline.us/",
+            "authority_host",
+            "https://login.microsoftonline.us",
+        ),
+    ],
+)
+def test_compatibility_variable_sets_its_option(
+    variable: str, value: str, option: str, expected: Any
+) -> None:
+    assert env_options({variable: value}) == ({option: (expected, f"env:{variable}")}, [])
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ARTIFACTS_KEYRING_NONINTERACTIVE_MODE", "false"),  # not "never": the default decides
+        ("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "   "),
+        ("AZURE_AUTHORITY_HOST", ""),
+    ],
+)
+def test_compatibility_variable_that_says_nothing(variable: str, value: str) -> None:
+    assert env_options({variable: value}) == ({}, [])
+
+
+DAYS = "is not a whole number of days between 1 and 366"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("AZURE_DEVOPS_PAT_DURATION", "0", f"'0' {DAYS}"),
+        ("AZURE_DEVOPS_PAT_DURATION", "367", f"'367' {DAYS}"),
+        ("AZURE_DEVOPS_PAT_DURATION", "ninety", f"'ninety' {DAYS}"),
+        ("AZURE_DEVOPS_PAT_DURATION", "-1", f"'-1' {DAYS}"),
+        ("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "maybe", "'maybe' is not true or false"),
+        (
+            "AZURE_AUTHORITY_HOST",
+            "http://login.example.com",
+            "'http://login.example.com' is not an https URL",
+        ),
+    ],
+)
+def test_bad_compatibility_variable_is_reported_not_guessed(variable: str, value: str, problem: str) -> None:
+    assert env_options({variable: value}) == ({}, [f"env:{variable}: {problem}"])
+
+
+def test_every_compatibility_variable_at_once() -> None:
+    found, problems = env_options(
+        {
+            "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN": "1",
+            "AZURE_DEVOPS_PAT_DURATION": "7",
+            "AZURE_DEVOPS_PAT_SCOPE": "vso.packaging",
+            "ARTIFACTS_KEYRING_NONINTERACTIVE_MODE": "1",
+            "AZURE_AUTHORITY_HOST": "login.chinacloudapi.cn",
+        }
+    )
+    assert problems == []
+    assert found == {
+        "auth": ("bearer", "env:KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN"),
+        "pat_duration": (7 * 86400, "env:AZURE_DEVOPS_PAT_DURATION"),
+        "scopes": (("vso.packaging",), "env:AZURE_DEVOPS_PAT_SCOPE"),
+        "interactive": ("never", "env:ARTIFACTS_KEYRING_NONINTERACTIVE_MODE"),
+        "authority_host": ("https://login.chinacloudapi.cn", "env:AZURE_AUTHORITY_HOST"),
+    }

@@ -6,12 +6,16 @@ import os
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import AccessToken, FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 SP = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}
 CERT = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_CERTIFICATE_PATH": "/x.pem"}
@@ -246,16 +250,14 @@ def test_a_cli_flow_without_its_executable_passes_without_running_anything(name:
     ],
 )
 def test_imds_only_when_the_config_names_managed_identity(
-    tmp_path: Path, credential: str, allowed: bool
+    clean_env: CleanEnv, credential: str, allowed: bool
 ) -> None:
     """`auto` never probes IMDS; an explicit `credential = managed_identity` (an Azure VM) may."""
     from keyrings.azure_artifacts import service
     from keyrings.azure_artifacts.context import Context
     from keyrings.azure_artifacts.signin import SignIn
 
-    config = tmp_path / "keyringrc.cfg"
-    config.write_text(f"[artifacts]\ncredential = {credential}\n")
-    env = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config), "PATH": ""}
+    env = clean_env.for_lookup(f"[artifacts]\ncredential = {credential}\n", PATH="")
     resolution = service.resolve("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", env)
     assert resolution is not None and not resolution.errors
     options = SignIn(resolution, Context(env)).options(None, "https://login.microsoftonline.com")

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from keyrings.azure_artifacts.testing import ADO_SCOPE, FakeAzure, build_wheel, wheel_filename
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 pytestmark = pytest.mark.e2e
 TIMEOUT = 10
 
 
-def clean_env(fake: FakeAzure, home: Path) -> dict[str, str]:
+def pip_env(clean_env: CleanEnv, fake: FakeAzure) -> dict[str, str]:
     """No user config, no keyring, only the fake's CA: pip sees nothing but the URL."""
-    home.mkdir(exist_ok=True)
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "PIP_CONFIG_FILE": os.devnull,
-        "PIP_CERT": fake.ca_path,
-        "REQUESTS_CA_BUNDLE": fake.ca_path,
-        "SSL_CERT_FILE": fake.ca_path,
-        "PIP_NO_INPUT": "1",
-        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "PIP_KEYRING_PROVIDER": "disabled",
-        "PYTHONNOUSERSITE": "1",
-    }
+    return clean_env(ca=fake.ca_path, PIP_NO_INPUT="1", PIP_KEYRING_PROVIDER="disabled")
 
 
 def session_token(fake: FakeAzure, scope: str) -> str:
@@ -50,8 +41,8 @@ def index_with_credentials(fake: FakeAzure, secret: str) -> str:
     return fake.feed_url("contoso", "main").replace("https://", f"https://user:{secret}@")
 
 
-def pip_install(fake: FakeAzure, tmp_path: Path, secret: str, requirement: str) -> Path:
-    target = tmp_path / "target"
+def pip_install(fake: FakeAzure, clean_env: CleanEnv, secret: str, requirement: str) -> Path:
+    target = clean_env.root / "target"
     subprocess.run(
         [
             sys.executable,
@@ -66,7 +57,7 @@ def pip_install(fake: FakeAzure, tmp_path: Path, secret: str, requirement: str) 
             index_with_credentials(fake, secret),
             requirement,
         ],
-        env=clean_env(fake, tmp_path / "home"),
+        env=pip_env(clean_env, fake),
         check=True,
         capture_output=True,
         timeout=180,
@@ -74,14 +65,14 @@ def pip_install(fake: FakeAzure, tmp_path: Path, secret: str, requirement: str) 
     return target
 
 
-def test_pip_installs_the_built_wheel(fake_azure: FakeAzure, tmp_path: Path) -> None:
+def test_pip_installs_the_built_wheel(fake_azure: FakeAzure, clean_env: CleanEnv) -> None:
     secret = session_token(fake_azure, "vso.packaging")
-    target = pip_install(fake_azure, tmp_path, secret, "demo-pkg==1.0.0")
+    target = pip_install(fake_azure, clean_env, secret, "demo-pkg==1.0.0")
     assert '__version__ = "1.0.0"' in (target / "demo_pkg" / "__init__.py").read_text()
     assert fake_azure.count("download", status=200, auth_kind="session") == 1
 
 
-def test_twine_upload_then_pip_install(fake_azure: FakeAzure, tmp_path: Path) -> None:
+def test_twine_upload_then_pip_install(fake_azure: FakeAzure, tmp_path: Path, clean_env: CleanEnv) -> None:
     assert ADO_SCOPE  # the upload below goes through a write-scoped session token
     secret = session_token(fake_azure, "vso.packaging_write")
     dist = tmp_path / "dist"
@@ -106,25 +97,20 @@ def test_twine_upload_then_pip_install(fake_azure: FakeAzure, tmp_path: Path) ->
             secret,
             str(wheel),
         ],
-        env=clean_env(fake_azure, tmp_path / "home"),
+        env=pip_env(clean_env, fake_azure),
         check=True,
         capture_output=True,
         timeout=180,
     )
     assert ("uploaded-pkg", "2.1.0") in fake_azure.packages("contoso", "main")
-    target = pip_install(fake_azure, tmp_path, secret, "uploaded-pkg==2.1.0")
+    target = pip_install(fake_azure, clean_env, secret, "uploaded-pkg==2.1.0")
     assert (target / "uploaded_pkg" / "__init__.py").exists()
 
 
-def test_uv_publish_with_an_entra_token(fake_azure: FakeAzure, tmp_path: Path) -> None:
+def test_uv_publish_with_an_entra_token(fake_azure: FakeAzure, tmp_path: Path, clean_env: CleanEnv) -> None:
     wheel = tmp_path / wheel_filename("uv-pkg", "0.3.0")
     wheel.write_bytes(build_wheel("uv-pkg", "0.3.0"))
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "SSL_CERT_FILE": fake_azure.ca_path,
-        "UV_NO_CONFIG": "1",
-    }
+    env = clean_env(ca=fake_azure.ca_path)
     uv = Path(sys.executable).with_name("uv")
     subprocess.run(
         [

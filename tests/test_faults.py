@@ -17,44 +17,29 @@ from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import Logged
+    from conftest import CleanEnv, Logged
 
 APP_ID = "0f0f0f0f-0000-4000-8000-00000000f001"
 APP_SECRET = "faults-app-secret-value"
-MI_VARIABLES = (
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-)
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    """The fake, and os.environ clean (no identity variable, nothing probes 169.254.169.254) but its CA."""
     with FakeAzure() as server:
         server.add_org("contoso")
         server.add_feed("contoso", "main")
         server.add_app(APP_ID, secret=APP_SECRET)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
-        for name in (*MI_VARIABLES, "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"):
-            monkeypatch.delenv(name, raising=False)
+        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
         yield server
 
 
 def make_env(
-    fake: FakeAzure, tmp_path: Path, config: str = "", *, sp: bool = True, **extra: str
+    fake: FakeAzure, clean_env: CleanEnv, config: str = "", *, sp: bool = True, **extra: str
 ) -> dict[str, str]:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{config}')
-    env = {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "REQUESTS_CA_BUNDLE": fake.ca_path,
-        "PATH": str(tmp_path / "no-bin"),
-        "CI": "1",
-    }
+    """A CI job's environment for an in-process lookup: a config for the fake, a service principal."""
+    config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{config}'
+    env = clean_env.for_lookup(config, ca=fake.ca_path, CI="1")
     if sp:
         env.update(
             AZURE_TENANT_ID=fake.default_tenant, AZURE_CLIENT_ID=APP_ID, AZURE_CLIENT_SECRET=APP_SECRET
@@ -75,42 +60,42 @@ def valid(fake: FakeAzure, found: Optional[tuple[str, str]], kind: str = "sessio
 # -- transient and persistent server faults ------------------------------------------------
 
 
-def test_503_burst_on_the_token_service_is_retried(fake: FakeAzure, tmp_path: Path) -> None:
+def test_503_burst_on_the_token_service_is_retried(fake: FakeAzure, clean_env: CleanEnv) -> None:
     fake.inject("session_token", status=503, times=2)
-    assert valid(fake, lookup(fake, make_env(fake, tmp_path)))
+    assert valid(fake, lookup(fake, make_env(fake, clean_env)))
     assert fake.count("session_token") == 3
     assert fake.count("session_token", status=200) == 1
 
 
-def test_503_burst_on_entra_is_retried(fake: FakeAzure, tmp_path: Path) -> None:
+def test_503_burst_on_entra_is_retried(fake: FakeAzure, clean_env: CleanEnv) -> None:
     fake.inject("token", status=503, times=2)
-    assert valid(fake, lookup(fake, make_env(fake, tmp_path)))
+    assert valid(fake, lookup(fake, make_env(fake, clean_env)))
     assert fake.count("token", status=503) == 2
 
 
 def test_persistent_503_gives_up_after_bounded_retries(
-    fake: FakeAzure, tmp_path: Path, logged: Logged
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged
 ) -> None:
     fake.inject("session_token", status=503, times=100)
-    assert lookup(fake, make_env(fake, tmp_path)) is None
+    assert lookup(fake, make_env(fake, clean_env)) is None
     assert fake.count("session_token") == 4  # first try + 3 retries
     assert any("HTTP 503 after 3 retries" in line for line in logged.warnings()), logged.lines()
 
 
-def test_429_retry_after_is_honoured(fake: FakeAzure, tmp_path: Path) -> None:
+def test_429_retry_after_is_honoured(fake: FakeAzure, clean_env: CleanEnv) -> None:
     fake.inject("session_token", status=429, times=1, retry_after=2)
     started = time.monotonic()
-    assert valid(fake, lookup(fake, make_env(fake, tmp_path)))
+    assert valid(fake, lookup(fake, make_env(fake, clean_env)))
     assert time.monotonic() - started >= 2
     assert fake.count("session_token") == 2
 
 
 @pytest.mark.parametrize(("status", "tries"), [(400, 2), (401, 1), (403, 1)])
 def test_auth_refusals_are_not_retried(
-    fake: FakeAzure, tmp_path: Path, logged: Logged, status: int, tries: int
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged, status: int, tries: int
 ) -> None:
     fake.inject("session_token", status=status, times=5)
-    found = lookup(fake, make_env(fake, tmp_path))
+    found = lookup(fake, make_env(fake, clean_env))
     # 400 is asked once more without validTo (as Microsoft's provider does); nothing else repeats.
     assert fake.count("session_token") == tries
     if status == 400:
@@ -122,25 +107,25 @@ def test_auth_refusals_are_not_retried(
 
 
 def test_hanging_token_service_is_bounded_by_the_timeout(
-    fake: FakeAzure, tmp_path: Path, logged: Logged
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged
 ) -> None:
     fake.inject("session_token", hang=20, times=5)
-    assert lookup(fake, make_env(fake, tmp_path, "timeout = 1\n")) is None
+    assert lookup(fake, make_env(fake, clean_env, "timeout = 1\n")) is None
     # A POST that may have reached the server is never sent twice.
     assert fake.arrived("session_token") == 1
     assert any("timed out after 1 s" in line for line in logged.warnings()), logged.lines()
 
 
-def test_hanging_feed_during_discovery_is_retried(fake: FakeAzure, tmp_path: Path) -> None:
+def test_hanging_feed_during_discovery_is_retried(fake: FakeAzure, clean_env: CleanEnv) -> None:
     fake.inject("simple", hang=20, times=1)
-    assert valid(fake, lookup(fake, make_env(fake, tmp_path, "timeout = 1\n")))
+    assert valid(fake, lookup(fake, make_env(fake, clean_env, "timeout = 1\n")))
     # The hung GET was cut short and asked again (the fake would have answered it after 20 s).
     assert fake.arrived("simple") == 2 and fake.count("simple") == 1
 
 
-def test_hanging_entra_is_bounded(fake: FakeAzure, tmp_path: Path) -> None:
+def test_hanging_entra_is_bounded(fake: FakeAzure, clean_env: CleanEnv) -> None:
     fake.inject("token", hang=20, times=20)
-    assert lookup(fake, make_env(fake, tmp_path, "timeout = 1\n")) is None
+    assert lookup(fake, make_env(fake, clean_env, "timeout = 1\n")) is None
     # The request was cut short (after 20 s the fake would have issued a token) and, as a POST
     # that timed out, not sent again.
     assert fake.arrived("token") == 1 and fake.count("token") == 0
@@ -157,11 +142,11 @@ BAD_BODIES = {
 
 @pytest.mark.parametrize("name", sorted(BAD_BODIES))
 def test_bad_token_service_answers_are_one_clear_line(
-    fake: FakeAzure, tmp_path: Path, logged: Logged, name: str
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged, name: str
 ) -> None:
     body, content_type = BAD_BODIES[name]
     fake.inject("session_token", status=200, body=body, content_type=content_type)
-    env = make_env(fake, tmp_path)
+    env = make_env(fake, clean_env)
     assert lookup(fake, env) is None
     assert logged.warnings() and all("\n" not in line for line in logged.warnings())
     assert "Traceback" not in "\n".join(logged.lines())
@@ -170,26 +155,30 @@ def test_bad_token_service_answers_are_one_clear_line(
 
 
 @pytest.mark.parametrize("name", ["malformed", "wrong-type"])
-def test_bad_entra_answers_fail_cleanly(fake: FakeAzure, tmp_path: Path, logged: Logged, name: str) -> None:
+def test_bad_entra_answers_fail_cleanly(
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged, name: str
+) -> None:
     body, content_type = BAD_BODIES[name]
     fake.inject("token", status=200, body=body, content_type=content_type, times=10)
-    assert lookup(fake, make_env(fake, tmp_path)) is None
+    assert lookup(fake, make_env(fake, clean_env)) is None
     assert logged.warnings()
 
 
 def test_missing_ca_bundle_fails_cleanly(
-    tmp_path: Path, fake: FakeAzure, logged: Logged, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, clean_env: CleanEnv, fake: FakeAzure, logged: Logged, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))  # requests reads os.environ
-    env = make_env(fake, tmp_path, REQUESTS_CA_BUNDLE=str(tmp_path / "gone.pem"))
+    env = make_env(fake, clean_env, REQUESTS_CA_BUNDLE=str(tmp_path / "gone.pem"))
     assert lookup(fake, env) is None
     assert any("CA certificate bundle" in line for line in logged.warnings()), logged.lines()
 
 
-def test_unreachable_server_fails_fast(tmp_path: Path, fake: FakeAzure, logged: Logged) -> None:
+def test_unreachable_server_fails_fast(
+    tmp_path: Path, clean_env: CleanEnv, fake: FakeAzure, logged: Logged
+) -> None:
     ca = tmp_path / "ca.pem"
     ca.write_bytes(Path(fake.ca_path).read_bytes())
-    env = make_env(fake, tmp_path, "timeout = 1\n", REQUESTS_CA_BUNDLE=str(ca))
+    env = make_env(fake, clean_env, "timeout = 1\n", REQUESTS_CA_BUNDLE=str(ca))
     url = fake.feed_url("contoso", "main")
     fake.stop()
     assert service.lookup(url, None, environ=env) is None  # connection refused: no wait involved
@@ -209,10 +198,10 @@ def _expire_msal_access_tokens(state: Path) -> None:
     os.utime(path, (later, later))
 
 
-def _signed_in_then_refresh_refused(fake: FakeAzure, tmp_path: Path, how: str) -> dict[str, str]:
+def _signed_in_then_refresh_refused(fake: FakeAzure, clean_env: CleanEnv, how: str) -> dict[str, str]:
     """Sign in with the device code, then make the refresh token useless and the cache cold."""
     fake.device_user(approve_after_polls=1)
-    env = make_env(fake, tmp_path, "interactive = always\n", sp=False)
+    env = make_env(fake, clean_env, "interactive = always\n", sp=False)
     env.pop("CI")
     assert valid(fake, lookup(fake, env))
     assert fake.count("devicecode") == 1
@@ -221,16 +210,16 @@ def _signed_in_then_refresh_refused(fake: FakeAzure, tmp_path: Path, how: str) -
             fake.revoke(issued.secret)
     else:
         fake.advance(fake.refresh_token_lifetime + 86400)
-    _expire_msal_access_tokens(tmp_path / "state")
+    _expire_msal_access_tokens(clean_env.state_dir)
     assert service.forget(fake.feed_url("contoso", "main"), env)
     return env
 
 
 @pytest.mark.parametrize("how", ["revoked", "expired"])
 def test_refused_refresh_non_interactive_is_one_clear_line(
-    fake: FakeAzure, tmp_path: Path, logged: Logged, how: str
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged, how: str
 ) -> None:
-    env = _signed_in_then_refresh_refused(fake, tmp_path, how)
+    env = _signed_in_then_refresh_refused(fake, clean_env, how)
     env = {**env, "CI": "1", "KEYRINGS_AZURE_ARTIFACTS_CONFIG": _rewrite(env, "interactive = never\n")}
     fake.clear_log()
     assert lookup(fake, env) is None
@@ -242,8 +231,8 @@ def test_refused_refresh_non_interactive_is_one_clear_line(
 
 
 @pytest.mark.parametrize("how", ["revoked", "expired"])
-def test_refused_refresh_interactive_signs_in_again(fake: FakeAzure, tmp_path: Path, how: str) -> None:
-    env = _signed_in_then_refresh_refused(fake, tmp_path, how)
+def test_refused_refresh_interactive_signs_in_again(fake: FakeAzure, clean_env: CleanEnv, how: str) -> None:
+    env = _signed_in_then_refresh_refused(fake, clean_env, how)
     assert valid(fake, lookup(fake, env))
     assert fake.count("devicecode") == 2
     assert fake.count("token", grant_type="refresh_token", status=400) >= 1
@@ -260,17 +249,17 @@ def _rewrite(env: dict[str, str], extra: str) -> str:
 # -- PATs revoked server-side ---------------------------------------------------------------
 
 
-def _person(fake: FakeAzure, tmp_path: Path) -> dict[str, str]:
+def _person(fake: FakeAzure, clean_env: CleanEnv) -> dict[str, str]:
     """PATs need a person: signed in once (device code), found again in the MSAL cache."""
     from test_pats_fake import sign_in
 
-    env = make_env(fake, tmp_path, "auth = pat\ncredential = shared_cache\n", sp=False)
+    env = make_env(fake, clean_env, "auth = pat\ncredential = shared_cache\n", sp=False)
     sign_in(fake, env)
     return env
 
 
-def test_revoked_pat_recovers_after_logout(fake: FakeAzure, tmp_path: Path) -> None:
-    env = _person(fake, tmp_path)
+def test_revoked_pat_recovers_after_logout(fake: FakeAzure, clean_env: CleanEnv) -> None:
+    env = _person(fake, clean_env)
     first = lookup(fake, env)
     assert valid(fake, first, "pat")
     assert first is not None
@@ -285,8 +274,8 @@ def test_revoked_pat_recovers_after_logout(fake: FakeAzure, tmp_path: Path) -> N
     assert valid(fake, again, "pat") and again != first
 
 
-def test_revoked_pat_is_replaced_on_the_next_lookup(fake: FakeAzure, tmp_path: Path) -> None:
-    env = _person(fake, tmp_path)
+def test_revoked_pat_is_replaced_on_the_next_lookup(fake: FakeAzure, clean_env: CleanEnv) -> None:
+    env = _person(fake, clean_env)
     first = lookup(fake, env)
     assert first is not None
     fake.revoke(first[1])
@@ -302,9 +291,9 @@ def _files(state: Path) -> list[Path]:
     return [p for p in state.rglob("*") if p.is_file()]
 
 
-def test_state_is_private(fake: FakeAzure, tmp_path: Path) -> None:
-    assert valid(fake, lookup(fake, make_env(fake, tmp_path)))
-    state = tmp_path / "state"
+def test_state_is_private(fake: FakeAzure, clean_env: CleanEnv) -> None:
+    assert valid(fake, lookup(fake, make_env(fake, clean_env)))
+    state = clean_env.state_dir
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
     for path in state.rglob("*"):
         expected = 0o700 if path.is_dir() else 0o600
@@ -323,13 +312,13 @@ CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("name", sorted(CORRUPTIONS))
-def test_damaged_cache_files_are_ignored_and_rebuilt(fake: FakeAzure, tmp_path: Path, name: str) -> None:
+def test_damaged_cache_files_are_ignored_and_rebuilt(fake: FakeAzure, clean_env: CleanEnv, name: str) -> None:
     if name == "foreign-owned" and os.geteuid() != 0:
         pytest.skip("needs root to give a file away")
-    env = make_env(fake, tmp_path)
+    env = make_env(fake, clean_env)
     first = lookup(fake, env)
     assert valid(fake, first)
-    state = tmp_path / "state"
+    state = clean_env.state_dir
     damaged = [p for p in _files(state) if p.suffix in (".json", ".bin")]
     assert damaged
     for path in damaged:
@@ -347,17 +336,19 @@ def test_damaged_cache_files_are_ignored_and_rebuilt(fake: FakeAzure, tmp_path: 
 # -- what wins, what is cached under which key ----------------------------------------------
 
 
-def test_a_static_pat_set_later_wins_over_a_cached_session_token(fake: FakeAzure, tmp_path: Path) -> None:
-    env = make_env(fake, tmp_path)
+def test_a_static_pat_set_later_wins_over_a_cached_session_token(
+    fake: FakeAzure, clean_env: CleanEnv
+) -> None:
+    env = make_env(fake, clean_env)
     assert valid(fake, lookup(fake, env))
     env["AZURE_DEVOPS_EXT_PAT"] = "a-static-pat-from-the-environment"
     assert lookup(fake, env) == ("VssSessionToken", "a-static-pat-from-the-environment")
 
 
 def test_upload_url_gets_a_write_session_token_even_with_read_scopes_configured(
-    fake: FakeAzure, tmp_path: Path
+    fake: FakeAzure, clean_env: CleanEnv
 ) -> None:
-    env = make_env(fake, tmp_path, "scopes = vso.packaging\n")
+    env = make_env(fake, clean_env, "scopes = vso.packaging\n")
     read = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
     upload = service.lookup(fake.upload_url("contoso", "main"), None, environ=env)
     assert read is not None and upload is not None and read[1] != upload[1]
@@ -366,13 +357,13 @@ def test_upload_url_gets_a_write_session_token_even_with_read_scopes_configured(
 
 
 def test_another_service_principal_never_gets_the_first_ones_cached_secret(
-    fake: FakeAzure, tmp_path: Path
+    fake: FakeAzure, clean_env: CleanEnv
 ) -> None:
     other_id = "0f0f0f0f-0000-4000-8000-00000000f002"
     fake.add_app(other_id, secret="the-other-app-secret")
-    first = lookup(fake, make_env(fake, tmp_path))
+    first = lookup(fake, make_env(fake, clean_env))
     second = lookup(
-        fake, make_env(fake, tmp_path, AZURE_CLIENT_ID=other_id, AZURE_CLIENT_SECRET="the-other-app-secret")
+        fake, make_env(fake, clean_env, AZURE_CLIENT_ID=other_id, AZURE_CLIENT_SECRET="the-other-app-secret")
     )
     assert valid(fake, first) and valid(fake, second)
     assert first != second
@@ -380,10 +371,10 @@ def test_another_service_principal_never_gets_the_first_ones_cached_secret(
 
 
 def test_an_unwritable_state_directory_costs_the_cache_not_the_secret(
-    fake: FakeAzure, tmp_path: Path, logged: Logged
+    fake: FakeAzure, clean_env: CleanEnv, logged: Logged
 ) -> None:
-    env = make_env(fake, tmp_path)
-    (tmp_path / "state").write_text("a file where the state directory should be")  # even root cannot write
+    env = make_env(fake, clean_env)
+    (clean_env.state_dir).write_text("a file where the state directory should be")  # even root cannot write
     first = lookup(fake, env)
     assert valid(fake, first)
     assert any("could not cache the secret" in line for line in logged.lines())

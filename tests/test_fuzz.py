@@ -30,6 +30,8 @@ BASE_CONFIG = f'[artifacts host="{CONFIGURED[0]}:{CONFIGURED[1]}"]\npath_prefix 
 _FUZZ = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
 SAMPLE = settings(suppress_health_check=[HealthCheck.too_slow], **({} if _FUZZ else {"max_examples": 150}))
 
+# Config files and the state directory (validated options) of every example; property tests
+# cannot take pytest's function-scoped tmp fixtures, so the module keeps its own.
 _dir = tempfile.TemporaryDirectory(prefix="fuzz-config-")
 _names = itertools.count()
 
@@ -169,7 +171,10 @@ config_text = st.lists(line, max_size=15).map("\n".join)
 
 
 def _read_all(data: bytes, services: list[str]) -> None:
-    environ = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(fresh_file(data))}
+    environ = {
+        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(fresh_file(data)),
+        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": _dir.name,
+    }
     try:
         for service_string in services:
             resolution = service.resolve(service_string, environ)
@@ -214,7 +219,10 @@ def test_fuzz_configured_host_matches_only_itself(host: str, url_host: str, allo
     dot boundary below it (a trailing dot is the same host)."""
     assume('"' not in host)
     config = f'[artifacts host="{host}"]\nallow_http = {str(allow_http).lower()}\n'
-    environ = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(fresh_file(config.encode()))}
+    environ = {
+        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(fresh_file(config.encode())),
+        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": _dir.name,
+    }
     url = f"https://{url_host}/contoso/_packaging/main/pypi/simple/"
     try:
         resolution = service.resolve(url, environ)

@@ -9,11 +9,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Optional
 
 import pytest
 
 from keyrings.azure_artifacts.errors import ServiceError
-from keyrings.azure_artifacts.http import Http, redact
+from keyrings.azure_artifacts.http import (
+    Http,
+    _origin,
+    _safe_url,
+    basic_auth_header,
+    is_sign_in_url,
+    redact,
+    refused,
+)
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXBhcnQ"
 PAT52 = "a" * 20 + "b3" * 16
@@ -314,3 +323,110 @@ def test_import_is_light() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- pure helpers: where a token may go, what a message may show, what "refused" means ------------
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://pkgs.dev.azure.com/contoso/", ("https", "pkgs.dev.azure.com", 443)),
+        ("HTTPS://PKGS.dev.azure.com:443/x", ("https", "pkgs.dev.azure.com", 443)),
+        ("http://127.0.0.1/x", ("http", "127.0.0.1", 80)),
+        ("https://127.0.0.1:8443/x", ("https", "127.0.0.1", 8443)),
+        ("https://[::1]:9443/x", ("https", "::1", 9443)),
+        ("https://user:pw@host.example/x", ("https", "host.example", 443)),
+        ("https://host.example:99999/x", ("https", "host.example", 443)),  # a bad port is no port
+        ("ftp://host.example/x", ("ftp", "host.example", None)),
+        ("/relative/only", ("", "", None)),
+    ],
+)
+def test_origin_is_scheme_host_and_effective_port(url: str, origin: tuple[str, str, Optional[int]]) -> None:
+    """The Authorization header survives a redirect only when this triple is unchanged."""
+    assert _origin(url) == origin
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://user:secret@host.example/a/b?token=x#frag", "https://host.example/a/b"),
+        ("https://host.example:8443/a", "https://host.example:8443/a"),
+        ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+        ("https://[::1]/a", "https://[::1]/a"),
+        ("https://host.example:99999/a", "https://host.example/a"),
+        ("https://HOST.example/a", "https://host.example/a"),
+    ],
+)
+def test_safe_url_keeps_no_userinfo_query_or_fragment(url: str, safe: str) -> None:
+    assert _safe_url(url) == safe
+
+
+@pytest.mark.parametrize(
+    ("url", "sign_in"),
+    [
+        ("https://login.microsoftonline.com/common/oauth2/authorize", True),
+        ("https://LOGIN.microsoftonline.com./x", True),
+        ("https://login.microsoftonline.us/x", True),
+        ("https://app.vssps.visualstudio.com/_signin?realm=x", True),
+        ("https://spsprodcus1.vssps.visualstudio.com/go", True),
+        ("https://dev.azure.com/contoso/_signin", True),
+        ("https://dev.azure.com/contoso/_SIGNIN/x", True),
+        ("https://dev.azure.com/contoso/_signinx", False),
+        ("https://login.microsoftonline.com.evil.io/x", False),
+        ("https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/", False),
+        ("https://vssps.dev.azure.com/contoso/", False),
+    ],
+)
+def test_is_sign_in_url(url: str, sign_in: bool) -> None:
+    assert is_sign_in_url(url) is sign_in
+
+
+@dataclass
+class Answer:
+    status_code: int
+    headers: dict[str, str]
+    url: str = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    content: bytes = b""
+    text: str = ""
+
+    def json(self) -> Any:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        (401, {}, True),
+        (403, {}, False),
+        (200, {}, False),
+        (203, {"Content-Type": "text/html; charset=utf-8"}, True),  # the sign-in page
+        (203, {}, True),
+        (203, {"Content-Type": "application/JSON"}, False),  # non-authoritative but real data
+        (302, {"Location": "https://app.vssps.visualstudio.com/_signin?realm=x"}, True),
+        (301, {"Location": "https://login.microsoftonline.com/common/"}, True),
+        (303, {"Location": "/contoso/_signin"}, True),  # relative to the request URL
+        (307, {"Location": "/contoso/_signin"}, True),
+        (308, {"Location": "/contoso/_signin"}, True),
+        (302, {"Location": "/contoso/_packaging/main/pypi/simple/demo/"}, False),
+        (302, {"Location": ""}, False),
+        (302, {}, False),
+        (304, {"Location": "/contoso/_signin"}, False),  # not a redirect
+    ],
+)
+def test_refused_reads_401_203_and_sign_in_redirects(
+    status: int, headers: dict[str, str], expected: bool
+) -> None:
+    assert refused(Answer(status, headers)) is expected
+
+
+@pytest.mark.parametrize(
+    ("username", "secret", "header"),
+    [
+        ("VssSessionToken", "abc", "Basic VnNzU2Vzc2lvblRva2VuOmFiYw=="),
+        ("", "pat", "Basic OnBhdA=="),
+        ("é", "ü", "Basic w6k6w7w="),  # UTF-8, as Azure DevOps decodes it
+    ],
+)
+def test_basic_auth_header(username: str, secret: str, header: str) -> None:
+    assert basic_auth_header(username, secret) == header

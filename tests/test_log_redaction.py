@@ -1,4 +1,5 @@
-"""The redaction helpers every message goes through: redact(), one_line(), fingerprint().
+"""The redaction helpers every message goes through: redact(), one_line(), fingerprint();
+and quiet_libraries(), which keeps the HTTP libraries' own log lines out of the host tool's output.
 
 Table-driven, one row per pattern and per boundary, so that a pattern that stops
 matching (or starts eating ordinary text) fails a row here rather than leaking a
@@ -8,10 +9,13 @@ token in some rarely seen error path.
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Iterator
+from typing import Optional
 
 import pytest
 
-from keyrings.azure_artifacts._log import fingerprint, one_line, redact
+from keyrings.azure_artifacts._log import ENV_LOG, fingerprint, one_line, quiet_libraries, redact
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 PAT52 = "a" * 26 + "7" * 26
@@ -112,3 +116,59 @@ def test_fingerprint_is_short_stable_and_does_not_contain_the_secret() -> None:
     assert fingerprint(secret) != fingerprint(secret + "x")
     assert secret not in fingerprint(secret)
     assert fingerprint(secret) == "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+# --- the libraries' own loggers -----------------------------------------------------------------
+
+LIBRARIES = ("azure", "msal", "msal_extensions", "urllib3")
+TOKEN_CACHE = "msal.token_cache"  # logs what it stores, a device code among it
+
+
+@pytest.fixture
+def unset_levels() -> Iterator[None]:
+    """The library loggers as a fresh process has them (NOTSET), restored afterwards."""
+    loggers = [logging.getLogger(name) for name in (*LIBRARIES, TOKEN_CACHE)]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.NOTSET)
+    yield
+    for logger, level in zip(loggers, saved):
+        logger.setLevel(level)
+
+
+def levels() -> dict[str, int]:
+    return {name: logging.getLogger(name).level for name in (*LIBRARIES, TOKEN_CACHE)}
+
+
+@pytest.mark.parametrize("setting", [None, "", "warning", "INFO", "debugging"])
+def test_libraries_only_report_errors_unless_debugging(
+    unset_levels: None, monkeypatch: pytest.MonkeyPatch, setting: Optional[str]
+) -> None:
+    if setting is None:
+        monkeypatch.delenv(ENV_LOG, raising=False)
+    else:
+        monkeypatch.setenv(ENV_LOG, setting)
+    quiet_libraries()
+    assert levels() == {**dict.fromkeys(LIBRARIES, logging.ERROR), TOKEN_CACHE: logging.INFO}
+
+
+@pytest.mark.parametrize("setting", ["debug", " DEBUG "])
+def test_debug_lets_the_libraries_speak_but_never_the_token_cache(
+    unset_levels: None, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    monkeypatch.setenv(ENV_LOG, setting)
+    quiet_libraries()
+    assert levels() == {**dict.fromkeys(LIBRARIES, logging.NOTSET), TOKEN_CACHE: logging.INFO}
+
+
+def test_a_level_someone_configured_is_left_alone(
+    unset_levels: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_LOG, raising=False)
+    logging.getLogger("urllib3").setLevel(logging.DEBUG)
+    quiet_libraries()
+    assert levels() == {
+        **dict.fromkeys(LIBRARIES, logging.ERROR),
+        "urllib3": logging.DEBUG,
+        TOKEN_CACHE: logging.INFO,
+    }

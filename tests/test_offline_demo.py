@@ -2,41 +2,47 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 pytestmark = pytest.mark.e2e
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "offline_demo.py"
 
 
-def hostile_env(tmp_path: Path) -> dict[str, str]:
-    """Settings that would break the demo if it leaked the caller's environment into pip or keyring."""
-    home = tmp_path / "home"
-    (home / ".config" / "pip").mkdir(parents=True)
-    (home / ".config" / "pip" / "pip.conf").write_text(
+def hostile_env(clean_env: CleanEnv) -> dict[str, str]:
+    """A clean machine (clean_env), then settings that would break the demo if it leaked the
+    caller's environment into pip or keyring: a user pip.conf, PIP_* and CA variables, a keyring
+    backend and an Azure identity."""
+    missing_ca = str(clean_env.root / "missing-ca.pem")
+    env = clean_env(
+        PIP_INDEX_URL="https://pypi.invalid/simple/",
+        PIP_NO_INDEX="1",
+        PIP_CERT=missing_ca,
+        REQUESTS_CA_BUNDLE=missing_ca,
+        CURL_CA_BUNDLE=missing_ca,
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        AZURE_CLIENT_ID="not-a-registered-app",
+    )
+    del env["PIP_CONFIG_FILE"]  # so pip reads the user's pip.conf below
+    pip_conf = Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
+    pip_conf.parent.mkdir(parents=True)
+    pip_conf.write_text(
         "[global]\nindex-url = https://pypi.invalid/simple/\nno-index = true\n", encoding="utf-8"
     )
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(home),
-        "PIP_INDEX_URL": "https://pypi.invalid/simple/",
-        "PIP_NO_INDEX": "1",
-        "PIP_CERT": str(tmp_path / "missing-ca.pem"),
-        "REQUESTS_CA_BUNDLE": str(tmp_path / "missing-ca.pem"),
-        "CURL_CA_BUNDLE": str(tmp_path / "missing-ca.pem"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "AZURE_CLIENT_ID": "not-a-registered-app",
-    }
+    return env
 
 
-def test_offline_demo_installs_through_the_backend(tmp_path: Path) -> None:
+def test_offline_demo_installs_through_the_backend(tmp_path: Path, clean_env: CleanEnv) -> None:
     result = subprocess.run(
         [sys.executable, str(DEMO)],
-        env=hostile_env(tmp_path),
+        env=hostile_env(clean_env),
         cwd=str(tmp_path),
         stdin=subprocess.DEVNULL,
         capture_output=True,

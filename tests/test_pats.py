@@ -9,7 +9,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
 from keyring.backends.chainer import ChainerBackend
@@ -28,6 +28,9 @@ from keyrings.azure_artifacts.pat.policy import (
     valid_to,
 )
 from keyrings.azure_artifacts.pat.store import FILE, SERVICE, PatStore, storage_backends
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 DAY = 86400
 NOW = 1_800_000_000
@@ -281,14 +284,15 @@ def test_a_backend_that_calls_back_into_keyring_does_not_recurse(tmp_path: Path)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the OS keyring is always there on macOS and Windows")
-def test_clean_environment_has_no_other_backend() -> None:
+def test_clean_environment_has_no_other_backend(clean_env: CleanEnv) -> None:
     """The subprocess tests rely on this: without a D-Bus session, PATs go to the 0600 file."""
     code = (
         "from keyrings.azure_artifacts.pat.store import installed_backends;"
         "print([type(b).__name__ for b in installed_backends()])"
     )
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "PYTHONNOUSERSITE": "1"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
 

@@ -4,7 +4,6 @@ one PAT for many concurrent processes, and real pip / twine through the backend.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pytest
 import requests
@@ -22,6 +21,9 @@ from keyrings.azure_artifacts.app import App
 from keyrings.azure_artifacts.context import Context
 from keyrings.azure_artifacts.lookup import obtain
 from keyrings.azure_artifacts.testing import FakeAzure, build_wheel, wheel_filename
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 DAY = 86400
 TIMEOUT = 120
@@ -69,19 +71,8 @@ class PatWorld:
         return obtain(resolution, self.context(env)).secret
 
     def subprocess_env(self) -> dict[str, str]:
-        """A clean environment for real pip / twine / python: own HOME and XDG dirs, only the fake's CA."""
-        home = self.tmp / "home"
-        env = {
-            "PATH": self.env.get("PATH", os.environ["PATH"]),
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "PIP_CONFIG_FILE": os.devnull,
-            "PYTHONNOUSERSITE": "1",
-        }
-        env.update({k: v for k, v in self.env.items() if k not in env})
-        return {k: v for k, v in env.items() if not (k.startswith("PIP_") and k != "PIP_CONFIG_FILE")}
+        """What real pip / twine / python get: the same clean environment (clean_env)."""
+        return dict(self.env)
 
 
 def sign_in(fake: FakeAzure, env: Mapping[str, str], username: str = "user@contoso.com") -> None:
@@ -100,27 +91,23 @@ def sign_in(fake: FakeAzure, env: Mapping[str, str], username: str = "user@conto
     build_flow("device_code", options).get_token(ADO_SCOPE)
 
 
-def make_world(fake: FakeAzure, tmp: Path) -> PatWorld:
-    (tmp / "home").mkdir(exist_ok=True)
-    env = {
-        "PATH": f"{tmp / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp / "keyringrc.cfg"),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp / "state"),
-        "REQUESTS_CA_BUNDLE": fake.ca_path,
-        "SSL_CERT_FILE": fake.ca_path,
-    }
+def make_world(fake: FakeAzure, clean_env: CleanEnv) -> PatWorld:
+    env = clean_env.for_lookup("", ca=fake.ca_path)
     sign_in(fake, env)
-    world = PatWorld(fake, tmp, env)
+    world = PatWorld(fake, clean_env.root, env)
     world.configure("auth = pat\n")
     return world
 
 
 @pytest.fixture
-def world(fake_azure_env: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
-    # In this process PATs go to the 0600 file, never to the developer's own OS keyring; the
-    # subprocesses get no D-Bus session, so they find no other backend either.
+def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    """os.environ clean but for the fake's CA (requests and azure-core read it), and a PatWorld.
+
+    In this process PATs go to the 0600 file, never to the developer's own OS keyring; the
+    subprocesses get no D-Bus session, so they find no other backend either."""
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
     monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
-    return make_world(fake_azure_env, tmp_path)
+    return make_world(fake_azure, clean_env)
 
 
 def works_at_feed(fake: FakeAzure, url: str, secret: str) -> bool:
@@ -329,7 +316,7 @@ def test_one_pip_run_mixes_a_bearer_feed_and_a_pat_feed(
         other.add_feed("beta", "b-feed", packages={"only-in-b": ["1.0.0"]})
         bundle = world.tmp / "both-cas.pem"
         bundle.write_text(Path(fake.ca_path).read_text() + Path(other.ca_path).read_text())
-        world.env.update(REQUESTS_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle))
+        world.env.update(REQUESTS_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle), PIP_CERT=str(bundle))
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
         sign_in(other, world.env, username="beta-user@fabrikam.com")
         Path(world.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"]).write_text(

@@ -15,10 +15,10 @@ objects): the fake already refuses as Azure DevOps does; these tests drive only 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
@@ -26,30 +26,27 @@ import requests
 from keyrings.azure_artifacts import cli, service
 from keyrings.azure_artifacts.testing import FakeAzure
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 TIMEOUT = 60
+DEAD_PROXY = "http://127.0.0.1:9"
 APP_ID = "7a7a7a7a-0000-4000-8000-00000000a007"
 APP_SECRET = "rules-app-secret-Lp02"
 
 
 @pytest.fixture
-def fake(fake_azure_env: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    fake_azure_env.add_app(APP_ID, secret=APP_SECRET)
-    # Nothing may leave the machine: any request not to 127.0.0.1 fails at once.
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    return fake_azure_env
+def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """The fake; os.environ clean but for its CA and a dead proxy for everything not on loopback
+    (clean_env exempts 127.0.0.1): nothing may leave the machine, any such request fails at once."""
+    fake_azure.add_app(APP_ID, secret=APP_SECRET)
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path, HTTPS_PROXY=DEAD_PROXY))
+    return fake_azure
 
 
-def write_config(tmp_path: Path, text: str) -> dict[str, str]:
-    (tmp_path / "keyringrc.cfg").write_text(text)
-    return {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp_path / "keyringrc.cfg"),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "REQUESTS_CA_BUNDLE": os.environ["REQUESTS_CA_BUNDLE"],
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "CI": "1",
-    }
+def write_config(fake: FakeAzure, clean_env: CleanEnv, text: str) -> dict[str, str]:
+    """A CI job's environment for an in-process lookup (and real pip), with `text` as the config."""
+    return clean_env.for_lookup(text, ca=fake.ca_path, HTTPS_PROXY=DEAD_PROXY, CI="1")
 
 
 def section(fake: FakeAzure, body: str) -> str:
@@ -71,55 +68,43 @@ def works_at_feed(fake: FakeAzure, secret: str, org: str = "contoso", feed: str 
     return response.status_code == 200
 
 
-def pip_install(
-    fake: FakeAzure, tmp_path: Path, env: dict[str, str], url: str
-) -> subprocess.CompletedProcess[str]:
-    """Real pip, through keyring's import provider, in a clean environment."""
-    clean = {
-        "PATH": env.get("PATH", os.environ["PATH"]),
-        "HOME": str(tmp_path / "home"),
-        "XDG_CONFIG_HOME": str(tmp_path / "home" / ".config"),
-        "XDG_DATA_HOME": str(tmp_path / "home" / ".local" / "share"),
-        "PIP_CONFIG_FILE": os.devnull,
-        "PYTHONNOUSERSITE": "1",
-        "SSL_CERT_FILE": fake.ca_path,
-        **{k: v for k, v in env.items() if not k.startswith("PIP_")},
-    }
+def pip_install(env: dict[str, str], url: str) -> subprocess.CompletedProcess[str]:
+    """Real pip, through keyring's import provider, in the same clean environment."""
     return subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
-         "--target", str(tmp_path / "target"), "--index-url", url, "demo-pkg"],
-        env=clean, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+         "--target", str(Path(env["HOME"]).parent / "target"), "--index-url", url, "demo-pkg"],
+        env=env, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
 
 def test_revoked_stored_pat_is_replaced_and_login_replaces_it(
-    fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake.install_cli(tmp_path / "bin")  # a user signed in to the Azure CLI: PATs are for users
-    path = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
-    monkeypatch.setenv("PATH", path)
-    env = {**write_config(tmp_path, section(fake, "credential = azure_cli\nauth = pat\n")), "PATH": path}
+    # A user signed in to the Azure CLI (PATs are for users): `az` in clean_env's bin, first on PATH.
+    fake.install_cli(clean_env.bin_dir)
+    env = write_config(fake, clean_env, section(fake, "credential = azure_cli\nauth = pat\n"))
     url = fake.feed_url("contoso", "main")
     first = service.lookup(url, None, environ=env)
     assert first is not None
     fake.revoke(first[1])
     again = service.lookup(url, None, environ=env)
     assert again is not None and again[1] != first[1] and works_at_feed(fake, again[1])
-    assert pip_install(fake, tmp_path, env, url).returncode == 0
+    assert pip_install(env, url).returncode == 0
     fake.revoke(again[1])
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    clean_env.install(monkeypatch, env)
     assert cli.main(["login", url]) == 0
     (live,) = [r for r in fake.issued("pat") if not r.revoked]
     assert works_at_feed(fake, live.secret)
 
 
 def test_pat_with_an_app_only_identity_is_refused_before_any_pat_request(
-    fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env = {**write_config(tmp_path, section(fake, "credential = environment\nauth = pat\n")), **sp(fake)}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    env = {
+        **write_config(fake, clean_env, section(fake, "credential = environment\nauth = pat\n")),
+        **sp(fake),
+    }
+    clean_env.install(monkeypatch, env)
     assert cli.main(["check"]) == 1
     checked = capsys.readouterr()
     assert "auth: auth = pat cannot work with credential = environment" in checked.out, checked
@@ -130,26 +115,26 @@ def test_pat_with_an_app_only_identity_is_refused_before_any_pat_request(
     assert any(word in lines[0].lower() for word in ("service principal", "app-only", "managed identit"))
 
 
-def test_refused_session_exchange_falls_back_to_bearer(fake: FakeAzure, tmp_path: Path) -> None:
-    env = {**write_config(tmp_path, section(fake, "credential = environment\n")), **sp(fake)}
+def test_refused_session_exchange_falls_back_to_bearer(fake: FakeAzure, clean_env: CleanEnv) -> None:
+    env = {**write_config(fake, clean_env, section(fake, "credential = environment\n")), **sp(fake)}
     fake.inject("session_token", status=401, times=10)
     url = fake.feed_url("contoso", "main")
     found = service.lookup(url, None, environ=env)
     assert found is not None
     issued = fake.lookup(found[1])
     assert issued is not None and issued.kind == "access" and works_at_feed(fake, found[1])
-    assert pip_install(fake, tmp_path, env, url).returncode == 0
+    assert pip_install(env, url).returncode == 0
 
 
 def test_server_host_section_defaults_to_a_static_pat(
-    fake: FakeAzure, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    fake: FakeAzure, clean_env: CleanEnv, caplog: pytest.LogCaptureFixture
 ) -> None:
     from keyrings.azure_artifacts._log import LOGGER_NAME
 
     fake.add_org("DefaultCollection", kind="server")
     fake.add_feed("DefaultCollection", "feed", packages={"demo-pkg": ["1.0.0"]})
     url = fake.feed_url("DefaultCollection", "feed")
-    env = {**write_config(tmp_path, f'[artifacts host="{fake.host}"]\n'), **sp(fake)}
+    env = {**write_config(fake, clean_env, f'[artifacts host="{fake.host}"]\n'), **sp(fake)}
     with caplog.at_level("DEBUG", logger=LOGGER_NAME):
         assert service.lookup(url, None, environ=env) is None  # no PAT configured: nothing to give
     # No Entra sign-in was even tried (the default authority would be login.microsoftonline.com).
@@ -158,5 +143,5 @@ def test_server_host_section_defaults_to_a_static_pat(
     pat = fake.server_pat("DefaultCollection")
     found = service.lookup(url, None, environ={**env, "AZURE_DEVOPS_EXT_PAT": pat})
     assert found is not None and found[1] == pat
-    assert pip_install(fake, tmp_path, {**env, "AZURE_DEVOPS_EXT_PAT": pat}, url).returncode == 0
+    assert pip_install({**env, "AZURE_DEVOPS_EXT_PAT": pat}, url).returncode == 0
     assert fake.count("token") == 0 and fake.count("simple", org="DefaultCollection", auth_kind="entra") == 0

@@ -4,12 +4,11 @@ KEYRINGS_AZURE_ARTIFACTS_LOG=debug, and failures are checked in exceptions' str 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pytest
 
@@ -19,49 +18,39 @@ from keyrings.azure_artifacts.errors import AzureArtifactsError
 from keyrings.azure_artifacts.lookup import obtain
 from keyrings.azure_artifacts.testing import FakeAzure
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 BIN = Path(sys.executable).parent
 APP_ID = "0d0d0d0d-0000-4000-8000-00000000d001"
 APP_SECRET = "redaction-app-secret-Zq8xW2"
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    """The fake, and os.environ clean but for its CA (for the in-process lookups)."""
     with FakeAzure() as server:
         server.add_org("contoso")
         server.add_feed("contoso", "main")
         server.add_app(APP_ID, secret=APP_SECRET)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
+        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
         yield server
 
 
 class Run:
     """Environment for processes that use our backend against the fake, and everything they printed."""
 
-    def __init__(self, fake: FakeAzure, tmp_path: Path) -> None:
+    def __init__(self, fake: FakeAzure, clean_env: CleanEnv) -> None:
         self.fake = fake
-        self.config = tmp_path / "keyringrc.cfg"
+        self.config = clean_env.config_path
         self.outputs: list[tuple[str, str]] = []
         self.answers: set[str] = set()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("PYTHON_KEYRING", "KEYRINGS_", "AZURE_", "IDENTITY_", "MSI_", "IMDS_"))
-        }
-        env.update(
-            HOME=str(tmp_path),
-            XDG_CONFIG_HOME=str(tmp_path / "config"),
-            XDG_DATA_HOME=str(tmp_path / "data"),
+        self.env = clean_env.for_lookup(
+            ca=fake.ca_path,
             KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(self.config),
-            KEYRINGS_AZURE_ARTIFACTS_STATE_DIR=str(tmp_path / "state"),
             KEYRINGS_AZURE_ARTIFACTS_LOG="debug",
-            REQUESTS_CA_BUNDLE=fake.ca_path,
-            PATH=f"{BIN}{os.pathsep}/usr/bin{os.pathsep}/bin",
             CI="1",
         )
-        self.env = env
-        # The fake `az` (a signed-in user) for PATs, which service principals cannot create.
-        fake.install_cli(tmp_path / "azbin")
-        self.az_path = f"{tmp_path / 'azbin'}{os.pathsep}{env['PATH']}"
 
     def configure(self, extra: str = "") -> None:
         f = self.fake
@@ -111,8 +100,8 @@ class Run:
 
 
 @pytest.fixture
-def runner(fake: FakeAzure, tmp_path: Path) -> Run:
-    return Run(fake, tmp_path)
+def runner(fake: FakeAzure, clean_env: CleanEnv) -> Run:
+    return Run(fake, clean_env)
 
 
 def test_every_flow_with_debug_logging_leaks_nothing(fake: FakeAzure, runner: Run) -> None:
@@ -185,20 +174,17 @@ BODIES = [
 
 @pytest.mark.parametrize("make", BODIES)
 def test_errors_do_not_carry_secrets(
-    fake: FakeAzure, tmp_path: Path, make: object, capfd: pytest.CaptureFixture[str]
+    fake: FakeAzure, clean_env: CleanEnv, make: object, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """A token service that echoes a secret back: the exception we raise does not repeat it."""
-    config = tmp_path / "keyringrc.cfg"
-    config.write_text(f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\ntimeout = 1\n')
-    env = {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "PATH": str(tmp_path),
-        "CI": "1",
-        "AZURE_TENANT_ID": fake.default_tenant,
-        "AZURE_CLIENT_ID": APP_ID,
-        "AZURE_CLIENT_SECRET": APP_SECRET,
-    }
+    env = clean_env.for_lookup(
+        f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\ntimeout = 1\n',
+        ca=fake.ca_path,
+        CI="1",
+        AZURE_TENANT_ID=fake.default_tenant,
+        AZURE_CLIENT_ID=APP_ID,
+        AZURE_CLIENT_SECRET=APP_SECRET,
+    )
     echoed = fake.access_token(client_id=APP_ID)
     status, body = make(echoed)  # type: ignore[operator]
     fake.inject("session_token", status=status, body=body, content_type="application/json", times=10)

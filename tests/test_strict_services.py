@@ -11,7 +11,7 @@ import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -34,6 +34,9 @@ from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.urls import parse_service
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 TIMEOUT = 20
 APP_ID = "5e5e5e5e-0000-4000-8000-00000000e001"
 APP_SECRET = "strict-app-secret-Qx81"
@@ -41,9 +44,11 @@ USER = "user@contoso.com"
 
 
 @pytest.fixture
-def fake(fake_azure_env: FakeAzure) -> FakeAzure:
-    fake_azure_env.add_app(APP_ID, secret=APP_SECRET)
-    return fake_azure_env
+def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """The fake, and os.environ clean (nothing probes 169.254.169.254) but for its CA."""
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
+    fake_azure.add_app(APP_ID, secret=APP_SECRET)
+    return fake_azure
 
 
 @pytest.fixture
@@ -53,17 +58,10 @@ def http() -> Iterator[Http]:
     client.close()
 
 
-def env_for(fake: FakeAzure, tmp_path: Path, config: str, **extra: str) -> dict[str, str]:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{config}')
-    return {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "REQUESTS_CA_BUNDLE": fake.ca_path,
-        "PATH": str(tmp_path / "no-bin"),
-        "CI": "1",
-        **extra,
-    }
+def env_for(fake: FakeAzure, clean_env: CleanEnv, config: str, **extra: str) -> dict[str, str]:
+    """A CI job's environment for an in-process lookup, with a config for the fake."""
+    config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{config}'
+    return clean_env.for_lookup(config, ca=fake.ca_path, CI="1", **extra)
 
 
 def sp_env(fake: FakeAzure) -> dict[str, str]:
@@ -201,23 +199,23 @@ def test_api_version_is_required_and_checked(fake: FakeAzure, query: str) -> Non
 
 
 def test_personal_account_org_signs_in_at_organizations_and_silently_next_run(
-    fake: FakeAzure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake: FakeAzure, clean_env: CleanEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.add_org("personal", kind="personal")
     fake.add_feed("personal", "feed", packages={"demo-pkg": ["1.0.0"]})
     fake.device_user(approve_after_polls=1, username="someone@outlook.com")
     url = fake.feed_url("personal", "feed")
-    first_env = env_for(fake, tmp_path, "credential = device_code\ninteractive = always\n")
+    first_env = env_for(fake, clean_env, "credential = device_code\ninteractive = always\n")
     found = service.lookup(url, None, environ=first_env)
     assert found is not None and works_at_feed(fake, found[1], "personal", "feed")
     assert [r.path.split("/")[1] for r in fake.requests if r.route == "devicecode"] == ["organizations"]
-    cached = DiscoveryCache(tmp_path / "state").get(f"{fake.host}/personal")
+    cached = DiscoveryCache(clean_env.state_dir).get(f"{fake.host}/personal")
     assert cached is not None and cached.tenant == NULL_TENANT
     # The next run: nothing interactive allowed, the secret cache gone; MSAL's persisted account
     # at `organizations` is found silently.
-    for path in (tmp_path / "state" / "secrets").glob("*.json"):
+    for path in (clean_env.state_dir / "secrets").glob("*.json"):
         path.unlink()
-    second_env = env_for(fake, tmp_path, "credential = shared_cache\ninteractive = never\n")
+    second_env = env_for(fake, clean_env, "credential = shared_cache\ninteractive = never\n")
     again = service.lookup(url, None, environ=second_env)
     assert again is not None and works_at_feed(fake, again[1], "personal", "feed")
     assert fake.count("devicecode") == 1
@@ -225,7 +223,7 @@ def test_personal_account_org_signs_in_at_organizations_and_silently_next_run(
 
 
 @pytest.mark.parametrize("kind", ["stripped", "public"])
-def test_discovery_without_a_tenant_is_never_cached(fake: FakeAzure, tmp_path: Path, kind: str) -> None:
+def test_discovery_without_a_tenant_is_never_cached(fake: FakeAzure, clean_env: CleanEnv, kind: str) -> None:
     if kind == "stripped":
         fake.add_org("bare", challenge=False)
         fake.add_feed("bare", "feed")
@@ -233,14 +231,14 @@ def test_discovery_without_a_tenant_is_never_cached(fake: FakeAzure, tmp_path: P
         fake.add_org("bare")
         fake.add_feed("bare", "feed", anonymous_read=True)
     url = fake.feed_url("bare", "feed")
-    env = env_for(fake, tmp_path, "credential = environment\nauth = bearer\n", **sp_env(fake))
+    env = env_for(fake, clean_env, "credential = environment\nauth = bearer\n", **sp_env(fake))
     for _ in range(2):
         found = service.lookup(url, None, environ=env)
         assert found is not None and works_at_feed(fake, found[1], "bare", "feed")
-        for path in (tmp_path / "state" / "secrets").glob("*.json"):
+        for path in (clean_env.state_dir / "secrets").glob("*.json"):
             path.unlink()
     assert fake.count("simple", org="bare", auth_kind="anonymous") == 2  # asked again, not cached
-    assert DiscoveryCache(tmp_path / "state").get(f"{fake.host}/bare") is None
+    assert DiscoveryCache(clean_env.state_dir).get(f"{fake.host}/bare") is None
 
 
 def test_discovery_cache_refuses_an_answer_without_a_tenant(tmp_path: Path) -> None:
@@ -329,12 +327,12 @@ def test_server_collection_knows_no_entra_and_takes_a_pat_over_basic_only(fake: 
 
 
 def test_pipelines_federation_through_azure_identity(
-    fake: FakeAzure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = fake.azure_pipelines_job("contoso")
     for name, value in job.items():  # AzurePipelinesCredential reads SYSTEM_OIDCREQUESTURI itself
         monkeypatch.setenv(name, value)
-    env = env_for(fake, tmp_path, "", **job)
+    env = env_for(fake, clean_env, "", **job)
     options = FlowOptions(
         org="contoso", authority_host=fake.base_url, environ=env, service_url=fake.feed_url("contoso", "main")
     )
@@ -435,8 +433,8 @@ def test_built_in_hosts_are_port_aware(service_url: str, ours: bool) -> None:
     assert (parse_service(service_url) is not None) is ours
 
 
-def test_lookup_for_another_port_makes_no_request(tmp_path: Path) -> None:
-    env = {"KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(tmp_path / "none.cfg")}
+def test_lookup_for_another_port_makes_no_request(clean_env: CleanEnv) -> None:
+    env = clean_env.for_lookup()
     assert (
         service.lookup("https://pkgs.dev.azure.com:8443/contoso/_packaging/main/pypi/simple/", None, env)
         is None

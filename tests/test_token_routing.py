@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import pytest
 import trustme
@@ -17,6 +17,9 @@ import trustme
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts._log import fingerprint
 from keyrings.azure_artifacts.testing import FakeAzure, devops
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
 APP_SECRET = "routing-app-secret-value"
@@ -81,8 +84,15 @@ def _serve(scripted: Scripted, context: Optional[ssl.SSLContext]) -> Callable[[]
     return stop
 
 
+def without_proxy_settings(env: dict[str, str]) -> dict[str, str]:
+    """clean_env exempts loopback from proxies; these tests set HTTPS_PROXY / NO_PROXY themselves."""
+    return {name: value for name, value in env.items() if name not in (*PROXY_VARS, *NO_PROXY_VARS)}
+
+
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
+def world(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> Iterator[World]:
+    """Two fakes and room for scripted servers, trusted through one CA bundle; os.environ is clean
+    but for that bundle (requests reads it, and the proxy variables the tests set)."""
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
@@ -91,14 +101,12 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
             server.add_org("contoso")
             server.add_feed("contoso", "main")
             server.add_app(APP_ID, secret=APP_SECRET)
-        bundle = tmp_path / "bundle.pem"
+        bundle = clean_env.root / "bundle.pem"
         bundle.write_bytes(
             Path(fake.ca_path).read_bytes() + Path(other.ca_path).read_bytes() + ca.cert_pem.bytes()
         )
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        for name in (*PROXY_VARS, *NO_PROXY_VARS, "IDENTITY_ENDPOINT", "MSI_ENDPOINT", "IMDS_ENDPOINT"):
-            monkeypatch.delenv(name, raising=False)
-        w = World(fake, other, tmp_path, str(bundle), context)
+        clean_env.install(monkeypatch, without_proxy_settings(clean_env(ca=str(bundle))))
+        w = World(fake, other, clean_env, str(bundle), context)
         yield w
         for stop in w.stops:
             stop()
@@ -108,7 +116,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[World]:
 class World:
     fake: FakeAzure
     other: FakeAzure
-    tmp_path: Path
+    clean_env: CleanEnv
     bundle: str
     context: ssl.SSLContext
     stops: list[Callable[[], None]] = field(default_factory=list)
@@ -119,18 +127,16 @@ class World:
         return server
 
     def env(self, config: str) -> dict[str, str]:
-        path = self.tmp_path / "keyringrc.cfg"
-        path.write_text(config)
-        return {
-            "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-            "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(self.tmp_path / "state"),
-            "REQUESTS_CA_BUNDLE": self.bundle,
-            "PATH": str(self.tmp_path / "no-bin"),
-            "CI": "1",
-            "AZURE_TENANT_ID": self.fake.default_tenant,
-            "AZURE_CLIENT_ID": APP_ID,
-            "AZURE_CLIENT_SECRET": APP_SECRET,
-        }
+        """A CI job with a service principal, for an in-process lookup."""
+        env = self.clean_env.for_lookup(
+            config,
+            ca=self.bundle,
+            CI="1",
+            AZURE_TENANT_ID=self.fake.default_tenant,
+            AZURE_CLIENT_ID=APP_ID,
+            AZURE_CLIENT_SECRET=APP_SECRET,
+        )
+        return without_proxy_settings(env)
 
 
 def fake_section(fake: FakeAzure, extra: str = "") -> str:

@@ -134,6 +134,13 @@ CASES: list[tuple[str, Expected]] = [
         "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/?x=1#y",
         ("contoso", None, "main", None, False),
     ),
+    # deeper paths without a feed name the organization only; `_` segments are never a project
+    ("https://pkgs.dev.azure.com/contoso/web/more", ("contoso", None, None, None, False)),
+    ("https://pkgs.dev.azure.com/contoso/_apis", ("contoso", None, None, None, False)),
+    ("https://pkgs.dev.azure.com/contoso/_apis/_packaging/main/pypi/simple/", None),
+    # the feed is the segment right after _packaging, whatever (if anything) follows it
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main", ("contoso", None, "main", None, False)),
+    ("https://pkgs.dev.azure.com/contoso/web/_packaging/main", ("contoso", "web", "main", None, False)),
     # netloc-only and other shapes that name no org / no feed
     ("pkgs.dev.azure.com", None),
     ("https://pkgs.dev.azure.com", None),
@@ -184,16 +191,53 @@ def test_explicit_default_port_is_not_shown_in_netloc() -> None:
     assert (ref.host, ref.port, ref.netloc) == ("pkgs.dev.azure.com", 443, "pkgs.dev.azure.com")
 
 
-def test_hosts_and_vssps_defaults() -> None:
-    cases = {
-        "https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/": "https://vssps.dev.azure.com/contoso",
-        "https://contoso.pkgs.visualstudio.com/_packaging/f/pypi/simple/": "https://contoso.vssps.visualstudio.com",
-        "https://pkgs.codedev.ms/contoso/_packaging/f/pypi/simple/": "https://vssps.codedev.ms/contoso",
-    }
-    for service, vssps in cases.items():
-        ref = parse_service(service)
-        assert ref is not None
-        assert ref.default_vssps_url() == vssps
+@pytest.mark.parametrize(
+    ("service", "vssps"),
+    [
+        (
+            "https://pkgs.dev.azure.com/contoso/_packaging/f/pypi/simple/",
+            "https://vssps.dev.azure.com/contoso",
+        ),
+        (
+            "https://contoso.pkgs.visualstudio.com/_packaging/f/pypi/simple/",
+            "https://contoso.vssps.visualstudio.com",
+        ),
+        ("https://pkgs.codedev.ms/contoso/_packaging/f/pypi/simple/", "https://vssps.codedev.ms/contoso"),
+        ("https://pkgs.codeapp.ms/contoso/_packaging/f/pypi/simple/", "https://contoso.vssps.codeapp.ms"),
+        ("https://contoso.pkgs.vsts.me/_packaging/f/pypi/simple/", "https://contoso.vssps.vsts.me"),
+    ],
+)
+def test_each_microsoft_host_has_its_token_service(service: str, vssps: str) -> None:
+    ref = parse_service(service)
+    assert ref is not None
+    assert ref.default_vssps_url() == vssps
+
+
+@pytest.mark.parametrize(
+    ("service", "feed_url"),
+    [
+        (
+            "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/requests/",
+            "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+        ),
+        (
+            "https://pkgs.dev.azure.com/contoso/web/_packaging/main@Release/pypi/upload/",
+            "https://pkgs.dev.azure.com/contoso/web/_packaging/main@Release/pypi/simple/",
+        ),
+        ("https://pkgs.dev.azure.com/contoso/web/", "https://pkgs.dev.azure.com/contoso/web/"),
+        ("https://pkgs.dev.azure.com/contoso", "https://pkgs.dev.azure.com/contoso/"),
+        (
+            "https://contoso.pkgs.visualstudio.com/web/_packaging/main/pypi/simple/",
+            "https://contoso.pkgs.visualstudio.com/web/_packaging/main/pypi/simple/",
+        ),
+        ("https://contoso.pkgs.visualstudio.com/", "https://contoso.pkgs.visualstudio.com/"),
+    ],
+)
+def test_feed_url_is_the_index_the_url_belongs_to(service: str, feed_url: str) -> None:
+    """The URL of the anonymous discovery request: project, feed and view kept, the rest dropped."""
+    ref = parse_service(service)
+    assert ref is not None
+    assert ref.feed_url() == feed_url
 
 
 @pytest.mark.parametrize("service", [None, 42, b"https://pkgs.dev.azure.com/contoso/_packaging/f/"])
@@ -208,7 +252,10 @@ PORTED = HostRule(host="devops.example.com", port=8443)
 ANY_PORT = HostRule(host="feeds.example.com")
 LOCAL_HTTP = HostRule(host="127.0.0.1", allow_http=True)
 SINGLE_LABEL = HostRule(host="tfsserver", port=8080, allow_http=True, path_prefix="/tfs")
-RULES = [TFS, PORTED, ANY_PORT, LOCAL_HTTP, SINGLE_LABEL]
+# A port written as the scheme's default: a URL without a port means that default.
+HTTPS_443 = HostRule(host="secure.example.com", port=443, allow_http=True)
+HTTP_80 = HostRule(host="plain.example.com", port=80, allow_http=True)
+RULES = [TFS, PORTED, ANY_PORT, LOCAL_HTTP, SINGLE_LABEL, HTTPS_443, HTTP_80]
 
 RULE_CASES: list[tuple[str, Expected]] = [
     (
@@ -249,6 +296,13 @@ RULE_CASES: list[tuple[str, Expected]] = [
     ),
     ("http://tfsserver/tfs/DefaultCollection/_packaging/main/pypi/simple/", None),  # port 80 is not 8080
     ("feeds.example.com/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    (
+        "https://secure.example.com/contoso/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
+    ("http://secure.example.com/contoso/_packaging/main/pypi/simple/", None),  # http means 80, not 443
+    ("http://plain.example.com/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
+    ("https://plain.example.com/contoso/_packaging/main/pypi/simple/", None),  # https means 443, not 80
 ]
 
 
@@ -261,6 +315,7 @@ def test_configured_hosts(service: str, expected: Expected) -> None:
     assert ref is not None
     assert ref.kind == "configured"
     assert (ref.org, ref.project, ref.feed, ref.view, ref.upload) == expected
+    assert ref.service == service
 
 
 def test_configured_host_is_not_ours_without_its_rule() -> None:
@@ -289,12 +344,35 @@ def test_parse_host(value: str, expected: tuple[str, Optional[int]]) -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
-    ["host:", "host:x", "host:0", "host:70000", "[::1", "[::1]x", "[::1]:99999", "a:b:c", "ev\\il.io"],
+    ("value", "expected"),
+    [("host:1", ("host", 1)), ("host:65535", ("host", 65535)), ("[::1]:1", ("::1", 1))],
 )
-def test_parse_host_rejects(value: str) -> None:
-    with pytest.raises(ValueError):
+def test_parse_host_takes_every_port_from_1_to_65535(value: str, expected: tuple[str, Optional[int]]) -> None:
+    assert parse_host(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("host:", "bad port"),
+        ("host:x", "bad port"),
+        ("host:0", "port out of range"),
+        ("host:65536", "port out of range"),
+        ("host:70000", "port out of range"),
+        ("[::1", "unclosed '[' in host"),
+        ("[::1]x", "bad port"),
+        ("[::1]:99999", "port out of range"),
+        ("[::1]:0", "port out of range"),
+        ("[::g]", "bad IPv6 address"),
+        ("a:b:c", "bad port"),
+        ("ev\\il.io", "bad character in host name"),
+    ],
+)
+def test_parse_host_rejects(value: str, message: str) -> None:
+    """The reason is part of the config error a user reads (`'host:0' is not a host name (...)`)."""
+    with pytest.raises(ValueError) as info:
         parse_host(value)
+    assert str(info.value) == message
 
 
 def test_host_matches_on_dot_boundary_only() -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from keyrings.azure_artifacts.testing import FakeAzure
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 HEAVY = ["pydantic", "msal", "msal_extensions", "azure.identity", "azure.core", "requests", "urllib3"]
 APP_ID = "00000000-0000-0000-0000-0000000000aa"
@@ -40,20 +44,14 @@ def run_probe(url: str, env: dict[str, str]) -> dict[str, object]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[FakeAzure, dict[str, str], str]:
+def setup(clean_env: CleanEnv) -> Iterator[tuple[FakeAzure, dict[str, str], str]]:
     fake = FakeAzure().start()
     fake.add_org("contoso")
     fake.add_feed("contoso", "main")
     fake.add_app(APP_ID, secret="app-secret-value")
-    config = tmp_path / "keyringrc.cfg"
-    config.write_text(f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_KEYRING", "KEYRINGS_", "AZURE_"))}
-    env.update(
-        HOME=str(tmp_path),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(config),
-        REQUESTS_CA_BUNDLE=fake.ca_path,
+    env = clean_env(
+        f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n',
+        ca=fake.ca_path,
         AZURE_TENANT_ID=fake.default_tenant,
         AZURE_CLIENT_ID=APP_ID,
         AZURE_CLIENT_SECRET="app-secret-value",

@@ -12,7 +12,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pytest
 
@@ -20,37 +20,36 @@ from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.inputs import Inputs, RecordingEnviron, unchanged
 from keyrings.azure_artifacts.testing import FakeAzure
 
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
 APP_ID = "0f0f0f0f-0000-4000-8000-00000000a001"
 OTHER_APP_ID = "0f0f0f0f-0000-4000-8000-00000000a002"
 SECRET = "warm-path-app-secret"
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+    """The fake, and os.environ clean but for its CA (requests reads it)."""
     with FakeAzure() as server:
         server.add_org("contoso")
         server.add_feed("contoso", "main")
         server.add_app(APP_ID, secret=SECRET)
         server.add_app(OTHER_APP_ID, secret=SECRET)
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
+        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
         yield server
 
 
-def make_env(fake: FakeAzure, tmp_path: Path, config: str = "") -> dict[str, str]:
-    path = tmp_path / "keyringrc.cfg"
-    path.write_text(
-        f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\ntoken_env = MY_PAT\n{config}'
+def make_env(fake: FakeAzure, clean_env: CleanEnv, config: str = "") -> dict[str, str]:
+    """A CI job with a service principal, for an in-process lookup."""
+    return clean_env.for_lookup(
+        f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\ntoken_env = MY_PAT\n{config}',
+        ca=fake.ca_path,
+        CI="1",
+        AZURE_TENANT_ID=fake.default_tenant,
+        AZURE_CLIENT_ID=APP_ID,
+        AZURE_CLIENT_SECRET=SECRET,
     )
-    return {
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(path),
-        "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR": str(tmp_path / "state"),
-        "REQUESTS_CA_BUNDLE": fake.ca_path,
-        "PATH": str(tmp_path / "no-bin"),
-        "CI": "1",
-        "AZURE_TENANT_ID": fake.default_tenant,
-        "AZURE_CLIENT_ID": APP_ID,
-        "AZURE_CLIENT_SECRET": SECRET,
-    }
 
 
 def recorded_names(state: Path) -> set[str]:
@@ -119,10 +118,12 @@ def changed_value(name: str, fake: FakeAzure, url: str) -> str:
     }.get(name, "1")
 
 
-def test_every_input_the_full_path_read_is_checked_by_the_warm_path(fake: FakeAzure, tmp_path: Path) -> None:
+def test_every_input_the_full_path_read_is_checked_by_the_warm_path(
+    fake: FakeAzure, clean_env: CleanEnv
+) -> None:
     url = fake.feed_url("contoso", "main")
-    env = make_env(fake, tmp_path)
-    state = tmp_path / "state"
+    env = make_env(fake, clean_env)
+    state = clean_env.state_dir
     first = service.lookup(url, None, env)
     assert first is not None
     names = recorded_names(state)
@@ -152,9 +153,9 @@ def test_every_input_the_full_path_read_is_checked_by_the_warm_path(fake: FakeAz
     assert checked >= len(DOCUMENTED)
 
 
-def test_a_static_token_set_later_wins_over_the_warm_entry(fake: FakeAzure, tmp_path: Path) -> None:
+def test_a_static_token_set_later_wins_over_the_warm_entry(fake: FakeAzure, clean_env: CleanEnv) -> None:
     url = fake.feed_url("contoso", "main")
-    env = make_env(fake, tmp_path)
+    env = make_env(fake, clean_env)
     cached = service.lookup(url, None, env)
     assert cached is not None and service.lookup(url, None, env) == cached
     assert service.lookup(url, None, {**env, "MY_PAT": "my-pat-value"}) == ("VssSessionToken", "my-pat-value")
@@ -164,12 +165,12 @@ def test_a_static_token_set_later_wins_over_the_warm_entry(fake: FakeAzure, tmp_
     assert fake.count() == 0
 
 
-def test_token_file_appearing_and_changing(fake: FakeAzure, tmp_path: Path) -> None:
+def test_token_file_appearing_and_changing(fake: FakeAzure, tmp_path: Path, clean_env: CleanEnv) -> None:
     url = fake.feed_url("contoso", "main")
     token_file = tmp_path / "pat.txt"
-    env = make_env(fake, tmp_path)
+    env = make_env(fake, clean_env)
     assert service.lookup(url, None, env) is not None  # a session token, cached and indexed
-    env = make_env(fake, tmp_path, f"token_file = {token_file}\n")
+    env = make_env(fake, clean_env, f"token_file = {token_file}\n")
     assert service.lookup(url, None, env) is None  # the file is configured but missing: stop
     token_file.write_text("first-pat\n")
     assert service.lookup(url, None, env) == ("VssSessionToken", "first-pat")
@@ -177,9 +178,11 @@ def test_token_file_appearing_and_changing(fake: FakeAzure, tmp_path: Path) -> N
     assert service.lookup(url, None, env) == ("VssSessionToken", "second-pat")
 
 
-def test_config_and_state_location_are_part_of_the_answer(fake: FakeAzure, tmp_path: Path) -> None:
+def test_config_and_state_location_are_part_of_the_answer(
+    fake: FakeAzure, tmp_path: Path, clean_env: CleanEnv
+) -> None:
     url = fake.feed_url("contoso", "main")
-    env = make_env(fake, tmp_path)
+    env = make_env(fake, clean_env)
     first = service.lookup(url, None, env)
     config = Path(env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
     config.write_text(config.read_text() + "auth = bearer\n")

@@ -1,28 +1,31 @@
 """A sandbox for running real pip, uv, twine and keyring against the fake server.
 
-Every tool runs in a subprocess whose environment is built from scratch: its own
-HOME and XDG directories, the fake's CA as the only extra trust, no pip/uv/twine
-configuration from the machine, and a PATH that holds only this interpreter's
-bin directory (so it works from /tmp/venv as well as CI's `.venv`) plus a tmp bin
-directory for wrappers (no /usr/bin: a real `az` there would join the chain). Nothing can reach the user's keyring, caches or the
-internet, and managed identity never probes 169.254.169.254.
+Every tool runs in a subprocess whose environment is built from scratch by the `clean_env`
+fixture (tests/conftest.py): its own HOME and XDG directories, the fake's CA as the only
+extra trust, no pip/uv/twine configuration from the machine, and a PATH that holds only
+this interpreter's bin directory (so it works from /tmp/venv as well as CI's `.venv`) plus
+a tmp bin directory for wrappers (no /usr/bin: a real `az` there would join the chain).
+Nothing can reach the user's keyring, caches or the internet, and managed identity never
+probes 169.254.169.254.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pytest
 
 from keyrings.azure_artifacts.testing import FakeAzure
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 ORG = "contoso"
 FEED = "main"
@@ -31,10 +34,6 @@ VENV_BIN = Path(sys.executable).parent
 # Generous: a cold pip or uv start on a loaded 2-core runner; each is a hang guard only.
 TOOL_TIMEOUT = 120
 KEYRING_TIMEOUT = 30
-
-# Variables kept from the parent environment; everything else (PIP_*, UV_*, TWINE_*,
-# AZURE_*, CURL_CA_BUNDLE, PYTHON_KEYRING_BACKEND, proxies, DBUS, DISPLAY, CI, ...) is dropped.
-_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT", "COMSPEC", "PATHEXT")
 
 
 @dataclass
@@ -151,54 +150,24 @@ class Sandbox:
         return [found] if found else [sys.executable, "-m", "uv"]
 
 
-def clean_env(root: Path, fake: FakeAzure, bin_dir: Path) -> dict[str, str]:
-    home, config, data, cache = (root / name for name in ("home", "config", "data", "cache"))
-    for directory in (home, config, data, cache):
-        directory.mkdir(parents=True, exist_ok=True)
-    env = {name: os.environ[name] for name in _KEEP if name in os.environ}
-    env.update(
-        # No system dirs: CI images ship a real `az` in /usr/bin that the auto chain would try.
-        PATH=os.pathsep.join([str(bin_dir), str(VENV_BIN)]),
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(config),
-        XDG_DATA_HOME=str(data),
-        XDG_CACHE_HOME=str(cache),
-        REQUESTS_CA_BUNDLE=fake.ca_path,
-        SSL_CERT_FILE=fake.ca_path,
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PYTHONNOUSERSITE="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(cache / "uv"),
-        UV_PYTHON_DOWNLOADS="never",
-        UV_NO_PROGRESS="1",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    return env
-
-
-def keyring_config_path(env: dict[str, str]) -> Path:
-    """Where keyring itself looks for keyringrc.cfg on Linux (XDG_CONFIG_HOME/python_keyring)."""
-    return Path(env["XDG_CONFIG_HOME"]) / "python_keyring" / "keyringrc.cfg"
-
-
-@pytest.fixture
-def sandbox(fake_azure: FakeAzure, tmp_path: Path) -> Iterator[Sandbox]:
-    """Fake with contoso/main/demo-pkg 1.0.0, a clean env and a config for the fake's host.
+def make_sandbox(fake: FakeAzure, clean_env: CleanEnv) -> Sandbox:
+    """The fake, the clean environment trusting its CA, and a config for its host.
 
     The config is written where keyring keeps its own keyringrc.cfg, so the backend
     finds it the way it does on a user's machine (no KEYRINGS_AZURE_ARTIFACTS_CONFIG).
     """
     if sys.platform == "win32":
         pytest.skip("the sandbox uses POSIX wrappers and PATH")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    env = clean_env(tmp_path, fake_azure, bin_dir)
-    box = Sandbox(fake_azure, tmp_path, env, bin_dir, keyring_config_path(env))
+    env = clean_env(ca=fake.ca_path)
+    box = Sandbox(fake, clean_env.root, env, clean_env.bin_dir, clean_env.keyring_config)
     box.write_config()
-    yield box
+    return box
+
+
+@pytest.fixture
+def sandbox(fake_azure: FakeAzure, clean_env: CleanEnv) -> Sandbox:
+    """Fake with contoso/main/demo-pkg 1.0.0, a clean env and a config for the fake's host."""
+    return make_sandbox(fake_azure, clean_env)
 
 
 @pytest.fixture

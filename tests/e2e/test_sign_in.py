@@ -83,7 +83,7 @@ def test_bearer_org_and_device_code_session_org_in_one_pip_run(
     first = sp_sandbox.fake
     bundle = sp_sandbox.root / "both-cas.pem"
     bundle.write_text(Path(first.ca_path).read_text() + Path(second_fake.ca_path).read_text())
-    sp_sandbox.env.update(REQUESTS_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle))
+    sp_sandbox.env.update(REQUESTS_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(bundle), PIP_CERT=str(bundle))
     sp_sandbox.config_path.write_text(
         f'[artifacts host="{first.host}"]\n'
         f"authority_host = {first.authority_host}\n"

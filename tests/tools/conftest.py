@@ -9,17 +9,19 @@ is skipped. Everything the tools do runs in the e2e sandbox: clean environment, 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from e2e.conftest import Sandbox, clean_env, keyring_config_path
+from e2e.conftest import Sandbox, make_sandbox
 
 from keyrings.azure_artifacts.testing import FakeAzure
 
 from .install import DEFAULT_DIR, PIPX, TOOLS, UV_TOOL
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 ENV_DIR = "AAK_TOOLS_DIR"  # where tests/tools/install.py put the tools (default: <repo>/.tools)
 
@@ -55,14 +57,8 @@ def tool_venvs() -> ToolVenvs:
 
 
 @pytest.fixture
-def tool_box(fake_azure: FakeAzure, tmp_path: Path) -> Iterator[Sandbox]:
+def tool_box(fake_azure: FakeAzure, clean_env: CleanEnv) -> Sandbox:
     """The e2e sandbox (clean env, config for the fake's host) with a service principal."""
-    if sys.platform == "win32":
-        pytest.skip("the sandbox uses POSIX wrappers and PATH")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    env = clean_env(tmp_path, fake_azure, bin_dir)
-    box = Sandbox(fake_azure, tmp_path, env, bin_dir, keyring_config_path(env))
-    box.write_config()
+    box = make_sandbox(fake_azure, clean_env)
     box.use_service_principal()
-    yield box
+    return box

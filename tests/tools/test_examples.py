@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import tomllib
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCENARIOS = (
@@ -24,15 +27,10 @@ SCENARIOS = (
 )
 
 
-def cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/nonexistent"),
-        "KEYRINGS_AZURE_ARTIFACTS_CONFIG": str(config),
-    }
+def cli(clean_env: CleanEnv, *args: str, config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "keyrings.azure_artifacts", *args],
-        env=env,
+        env=clean_env(KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(config)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -41,9 +39,9 @@ def cli(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_example_config_is_valid(scenario: str) -> None:
+def test_example_config_is_valid(scenario: str, clean_env: CleanEnv) -> None:
     config = EXAMPLES / scenario / "keyringrc.cfg"
-    result = cli("check", "--config", str(config), config=config)
+    result = cli(clean_env, "check", "--config", str(config), config=config)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (EXAMPLES / scenario / "README.md").is_file()
 
@@ -62,17 +60,21 @@ def test_uv_example_has_what_uv_needs() -> None:
     assert data["tool"]["uv"]["keyring-provider"] == "subprocess"
 
 
-def explain(scenario: str, url: str) -> dict:  # type: ignore[type-arg]
-    result = cli("explain", url, "--json", config=EXAMPLES / scenario / "keyringrc.cfg")
+def explain(clean_env: CleanEnv, scenario: str, url: str) -> dict:  # type: ignore[type-arg]
+    result = cli(clean_env, "explain", url, "--json", config=EXAMPLES / scenario / "keyringrc.cfg")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def test_tenant_pinning_gives_each_org_its_tenant() -> None:
+def test_tenant_pinning_gives_each_org_its_tenant(clean_env: CleanEnv) -> None:
     guest = explain(
-        "tenant-pinning", "https://pkgs.dev.azure.com/fabrikam/platform/_packaging/shared/pypi/simple/"
+        clean_env,
+        "tenant-pinning",
+        "https://pkgs.dev.azure.com/fabrikam/platform/_packaging/shared/pypi/simple/",
     )
-    home = explain("tenant-pinning", "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/")
+    home = explain(
+        clean_env, "tenant-pinning", "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    )
     assert guest["settings"]["tenant"] == {
         "value": "3c7e1a2b-5d4f-4e6a-9b8c-0d1e2f3a4b5c",
         "from": 'artifacts org="fabrikam"',
@@ -88,12 +90,13 @@ def test_tenant_pinning_gives_each_org_its_tenant() -> None:
         ("https://pkgs.dev.azure.com/fabrikam/_packaging/tools/pypi/simple/", "bearer"),
     ],
 )
-def test_mixed_auth_per_feed(url: str, auth: str) -> None:
-    assert explain("mixed-auth", url)["settings"]["auth"]["value"] == auth
+def test_mixed_auth_per_feed(url: str, auth: str, clean_env: CleanEnv) -> None:
+    assert explain(clean_env, "mixed-auth", url)["settings"]["auth"]["value"] == auth
 
 
-def test_server_example_matches_the_collection_urls() -> None:
+def test_server_example_matches_the_collection_urls(clean_env: CleanEnv) -> None:
     found = explain(
+        clean_env,
         "azure-devops-server",
         "https://devops.contoso.local/tfs/DefaultCollection/_packaging/main/pypi/simple/",
     )
