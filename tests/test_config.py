@@ -23,8 +23,7 @@ CONTOSO_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> None:
-    """service.resolve keeps validated options under keyring's data root (read from os.environ)
-    unless the mapping names a state directory: that root is a tmp one here, not the machine's."""
+    """Nothing here reads or writes the machine's own keyring config or data root."""
     clean_env.install(monkeypatch, clean_env())
 
 

@@ -119,3 +119,27 @@ def test_a_cold_lookup_of_a_valid_file_does_not_import_pydantic(tmp_path: Path) 
         assert done.returncode == 0, done.stderr
         seen.append(json.loads(done.stdout))
     assert seen == [{"pydantic": False, "errors": 0}, {"pydantic": True, "errors": 1}]
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("https://login.microsoftonline.com", True),
+        ("https://127.0.0.1:8443/base/", True),
+        ("https://{org}.vssps.visualstudio.com", True),
+        ("https://vssps.dev.azure.com/{org}", True),
+        ("https://[::1]:8443", True),
+        ("https://https://x", False),  # a doubled scheme is no host
+        ("https://user:pw@host", False),  # credentials never belong in a URL option
+        ("https://host?x=1", False),
+        ("https://host:port", False),
+        ("http://host", False),
+    ],
+)
+def test_https_url_options_take_a_host_and_nothing_else(text: str, ok: bool) -> None:
+    parse = PARSERS["authority_host"]
+    if ok:
+        assert parse(text) == text.rstrip("/")
+    else:
+        with pytest.raises(ValueError, match="is not an https URL"):
+            parse(text)

@@ -30,7 +30,7 @@ BASE_CONFIG = f'[artifacts host="{CONFIGURED[0]}:{CONFIGURED[1]}"]\npath_prefix 
 _FUZZ = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
 SAMPLE = settings(suppress_health_check=[HealthCheck.too_slow], **({} if _FUZZ else {"max_examples": 150}))
 
-# Config files and the state directory (validated options) of every example; property tests
+# Config files and the state directory of every example; property tests
 # cannot take pytest's function-scoped tmp fixtures, so the module keeps its own.
 _dir = tempfile.TemporaryDirectory(prefix="fuzz-config-")
 _names = itertools.count()

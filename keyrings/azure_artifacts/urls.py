@@ -74,12 +74,12 @@ class Origin:
 
 
 def origin(url: str, default_scheme: str = "") -> Origin:
-    """The origin of a URL, `host[:port]` or `//host` (then `default_scheme`); never raises."""
+    """The origin of a URL, or of `host[:port]...` (with `default_scheme`); never raises."""
     from urllib.parse import urlsplit
 
     text = url.strip()
-    if "://" not in text:
-        text = (f"{default_scheme}://" if default_scheme else "//") + text.lstrip("/")
+    if "://" not in text and not text.startswith("/"):  # `host[:port]...`; a path has no origin
+        text = (f"{default_scheme}://" if default_scheme else "//") + text
     parts = urlsplit(text)
     try:
         port = parts.port

@@ -16,7 +16,9 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _SCOPE = re.compile(r"^(vso\.[a-z_]+|app_token)$")
 _SHORT_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_URL = re.compile(r"^https://[^/\s?#]+(/[^\s?#]*)?$", re.IGNORECASE)
+# https://host[:port][/path]: a host name (`{org}` may stand in it), an IPv4 or a bracketed IPv6
+# address; no userinfo, query or fragment.
+_URL = re.compile(r"^https://(?:[a-z0-9._{}-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?(/[^\s?#]*)?$", re.IGNORECASE)
 _MAX_DURATION = 366 * 86400
 
 
