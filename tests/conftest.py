@@ -106,6 +106,23 @@ def clean_env(tmp_path: Path) -> CleanEnv:
     return CleanEnv(tmp_path)
 
 
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> CleanEnv:
+    """For tests that call `cli.main`, which reads os.environ: nothing from this machine, own
+    HOME, XDG and state directories."""
+    clean_env.install(monkeypatch, clean_env(KEYRINGS_AZURE_ARTIFACTS_STATE_DIR=str(clean_env.state_dir)))
+    return clean_env
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`azure-artifacts-keyring ARGV` in this process: (exit code, stdout, stderr)."""
+    from keyrings.azure_artifacts import cli
+
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture(autouse=True)
 def _our_log_records_reach_caplog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Our logger does not propagate: a host tool's root handlers (pip's) would print every line

@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
+from conftest import run_cli as run
 
-from keyrings.azure_artifacts import cli
-
-if TYPE_CHECKING:
-    from conftest import CleanEnv
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> None:
-    """The CLI reads os.environ: nothing from this machine, own HOME, XDG and state directories."""
-    clean_env.install(monkeypatch, clean_env(KEYRINGS_AZURE_ARTIFACTS_STATE_DIR=str(clean_env.state_dir)))
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 # --- explain --json: numbers of seconds are integers ----------------------------------------
