@@ -70,7 +70,7 @@ def test_tenant_pinning_gives_each_org_its_tenant(clean_env: CleanEnv) -> None:
     guest = explain(
         clean_env,
         "tenant-pinning",
-        "https://pkgs.dev.azure.com/fabrikam/platform/_packaging/shared/pypi/simple/",
+        "https://pkgs.dev.azure.com/fabrikam/platform/_packaging/common/pypi/simple/",
     )
     home = explain(
         clean_env, "tenant-pinning", "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
