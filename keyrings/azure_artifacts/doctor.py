@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import keyring_checks, urls
 from ._log import fingerprint, one_line, redact
+from ._text import is_guid
 from .errors import AzureArtifactsError, ChainFailed
 from .keyring_checks import FAILED, SKIPPED, Outcome, failed, ok, skipped
 from .signin import SignIn
@@ -207,7 +208,7 @@ class _Doctor:
             named = discover(self.ctx.http(settings.timeout), ref.feed_url()).tenant
         except AzureArtifactsError as exc:
             return ok(f"{detail}; the feed could not be asked to confirm it ({one_line(exc)})")
-        if not named or named in (NULL_TENANT, pinned) or not _is_guid(pinned):
+        if not named or named in (NULL_TENANT, pinned) or not is_guid(pinned):
             return ok(detail + ("; the feed names the same tenant" if named == pinned else ""))
         return failed(
             f"tenant {pinned} is pinned by [{section}] but the feed belongs to tenant {named}",
@@ -271,7 +272,8 @@ class _Doctor:
         url = ref.feed_url()
         auth = {"Authorization": basic_auth_header(secret.username, secret.secret)}
         status = self.ctx.http(settings.timeout).request("GET", url, headers=auth, check=False)
-        who, name = self._who(), self._who(ids=False)
+        grant = self.signin.grant if self.signin is not None else None
+        who, name = _who(self.secret, grant), _who(self.secret, grant, ids=False)
         feed = "/".join(p for p in (ref.org, ref.project, ref.feed) if p)
         if status.status_code == 200:
             note = (
@@ -294,14 +296,14 @@ class _Doctor:
             return failed(f"HTTP 404: no feed {feed} (or {who} cannot see it)", CONNECT)
         return failed(f"HTTP {status.status_code} from {url}")
 
-    def _who(self, *, ids: bool = True) -> str:
-        """The identity the secret stands for, from a JWT's claims (the secret's or the grant's)."""
-        assert self.secret is not None
-        grant = self.signin.grant if self.signin is not None else None
-        for token in (self.secret.secret, grant.token.token if grant is not None else ""):
-            if claims(token):
-                return identity(token, ids=ids)
-        return f"the {self.secret.kind} credential {fingerprint(self.secret.secret)}"
+
+def _who(secret: Optional[Secret], grant: Optional[Grant], *, ids: bool = True) -> str:
+    """The identity the secret stands for, from a JWT's claims (the secret's or the grant's)."""
+    assert secret is not None
+    for token in (secret.secret, grant.token.token if grant is not None else ""):
+        if claims(token):
+            return identity(token, ids=ids)
+    return f"the {secret.kind} credential {fingerprint(secret.secret)}"
 
 
 def _attempts(attempts: list[tuple[str, str]]) -> str:
@@ -314,15 +316,6 @@ def _stored(mode: Any, signin: SignIn) -> bool:
     if mode.kind == "pat":
         return signin.ctx.pat_store().get(key) is not None
     return signin.ctx.secret_cache().peek(key) is not None
-
-
-def _is_guid(text: str) -> bool:
-    import uuid
-
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
 
 
 def why_not_ours(url: str, environ: Mapping[str, str]) -> tuple[str, str]:
