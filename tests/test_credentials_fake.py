@@ -15,21 +15,13 @@ import pytest
 
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
+from keyrings.azure_artifacts.credentials.managed_identity import ENDPOINT_VARIABLES as MI_VARIABLES
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
 testing = pytest.importorskip("keyrings.azure_artifacts.testing")
 FakeAzure = testing.FakeAzure
 
-MI_VARIABLES = (
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-)
 APP_ID = "0a0a0a0a-0000-4000-8000-00000000a001"
 OTHER_TENANT = "0b0b0b0b-0000-4000-8000-00000000b002"
 

@@ -12,24 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_credentials_fake import options
 
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials._msal_http import MetadataCachingClient, entra_tenant_document
 from keyrings.azure_artifacts.credentials.base import FlowOptions
+from keyrings.azure_artifacts.credentials.managed_identity import ENDPOINT_VARIABLES as MI_VARIABLES
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
-MI_VARIABLES = (
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "IDENTITY_SERVER_THUMBPRINT",
-    "IMDS_ENDPOINT",
-    "MSI_ENDPOINT",
-    "MSI_SECRET",
-    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
-)
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
@@ -40,18 +33,6 @@ def fake(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
         monkeypatch.delenv(name, raising=False)
     fake_azure.clear_log()
     yield fake_azure
-
-
-def options(fake: FakeAzure, environ: dict[str, str], **kw: Any) -> FlowOptions:
-    values: dict[str, Any] = {
-        "org": "contoso",
-        "tenant": fake.default_tenant,
-        "authority_host": fake.authority_host,
-        "timeout": 5.0,
-        "environ": environ,
-    }
-    values.update(kw)
-    return FlowOptions(**values)
 
 
 def token_via(name: str, opts: FlowOptions) -> str:
