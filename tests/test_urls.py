@@ -164,6 +164,50 @@ CASES: list[tuple[str, Expected]] = [
     ("https://contosopkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
     ("https://pkgs.dev.azure.com:8443x/contoso/_packaging/main/pypi/simple/", None),
     ("https://pypi.org/simple/", None),
+    # org-in-path hosts match exactly: a subdomain's first segment is not an organization
+    ("https://x.pkgs.dev.azure.com/proj/_packaging/feed/pypi/simple/", None),
+    ("https://x.pkgs.codedev.ms/proj/_packaging/feed/pypi/simple/", None),
+    ("https://x.pkgs.codeapp.ms/proj/_packaging/feed/pypi/simple/", None),
+    # org-in-host hosts: exactly one label in front
+    ("https://a.contoso.pkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
+    ("https://a.contoso.pkgs.vsts.me/_packaging/main/pypi/simple/", None),
+    # names that break Azure DevOps' naming rules: not ours, whatever they decode to
+    ("https://pkgs.codeapp.ms/attacker.example%3A8443%2F/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/attacker.example%3A8443%2F/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/evil.io%2Fx/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/con%40toso/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso%23/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso%3F/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso%2525/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso%0A/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/-contoso/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso-/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/con_toso/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/" + "a" * 51 + "/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/" + "a" * 50 + "/_packaging/main/pypi/simple/", ("a" * 50, None, "main", None, False)),
+    ("https://pkgs.dev.azure.com/b%C3%BCro/_packaging/main/pypi/simple/", None),
+    ("https://con_toso.pkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
+    ("https://contoso-.pkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/web%3A1/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/.web/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/" + "p" * 65 + "/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/ma%20in/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main%3A/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/.main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main./pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main@Re%2Flease/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/main@a@b/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com/contoso/_packaging/" + "f" * 65 + "/pypi/simple/", None),
+    # names the rules allow
+    ("https://pkgs.dev.azure.com/a/_packaging/f/pypi/simple/", ("a", None, "f", None, False)),
+    (
+        "https://pkgs.dev.azure.com/contoso/Web%20Team%20(EU)/_packaging/my_feed.v2/pypi/simple/",
+        ("contoso", "Web Team (EU)", "my_feed.v2", None, False),
+    ),
+    (
+        "https://pkgs.dev.azure.com/contoso/Caf%C3%A9/_packaging/main/pypi/simple/",
+        ("contoso", "Café", "main", None, False),
+    ),
     # non-URL keys
     ("poetry-repository-x", None),
     ("python-poetry-check", None),
@@ -255,7 +299,8 @@ SINGLE_LABEL = HostRule(host="tfsserver", port=8080, allow_http=True, path_prefi
 # A port written as the scheme's default: a URL without a port means that default.
 HTTPS_443 = HostRule(host="secure.example.com", port=443, allow_http=True)
 HTTP_80 = HostRule(host="plain.example.com", port=80, allow_http=True)
-RULES = [TFS, PORTED, ANY_PORT, LOCAL_HTTP, SINGLE_LABEL, HTTPS_443, HTTP_80]
+WILDCARD = HostRule(host="*.wild.example.com")
+RULES = [TFS, PORTED, ANY_PORT, LOCAL_HTTP, SINGLE_LABEL, HTTPS_443, HTTP_80, WILDCARD]
 
 RULE_CASES: list[tuple[str, Expected]] = [
     (
@@ -282,10 +327,21 @@ RULE_CASES: list[tuple[str, Expected]] = [
         "https://feeds.example.com:7000/contoso/_packaging/main/pypi/simple/",
         ("contoso", None, "main", None, False),
     ),
+    ("https://a.feeds.example.com/contoso/_packaging/main/pypi/simple/", None),  # exact: no subdomains
     (
-        "https://a.feeds.example.com/contoso/_packaging/main/pypi/simple/",
+        "https://a.wild.example.com/contoso/_packaging/main/pypi/simple/",
         ("contoso", None, "main", None, False),
     ),
+    ("https://wild.example.com/contoso/_packaging/main/pypi/simple/", None),  # `*.` needs a label
+    ("https://a.b.wild.example.com/contoso/_packaging/main/pypi/simple/", None),  # one label only
+    ("https://evilwild.example.com/contoso/_packaging/main/pypi/simple/", None),
+    # a collection name may hold spaces, never what would change the request
+    (
+        "https://tfs.example.com/tfs/Default%20Collection/_packaging/main/pypi/simple/",
+        ("Default Collection", None, "main", None, False),
+    ),
+    ("https://tfs.example.com/tfs/evil.io%3A443%2F/_packaging/main/pypi/simple/", None),
+    ("https://tfs.example.com/tfs/_DefaultCollection/_packaging/main/pypi/simple/", None),
     ("https://evilfeeds.example.com/contoso/_packaging/main/pypi/simple/", None),
     ("https://feeds.example.com.evil.io/contoso/_packaging/main/pypi/simple/", None),
     ("http://127.0.0.1:5000/contoso/_packaging/main/pypi/simple/", ("contoso", None, "main", None, False)),
@@ -375,10 +431,10 @@ def test_parse_host_rejects(value: str, message: str) -> None:
     assert str(info.value) == message
 
 
-def test_host_matches_on_dot_boundary_only() -> None:
+def test_host_matches_exactly() -> None:
     assert host_matches("pkgs.dev.azure.com", "pkgs.dev.azure.com")
     assert host_matches("PKGS.dev.azure.com.", "pkgs.dev.azure.com")
-    assert host_matches("x.pkgs.dev.azure.com", "pkgs.dev.azure.com")
+    assert not host_matches("x.pkgs.dev.azure.com", "pkgs.dev.azure.com")
     assert not host_matches("evilpkgs.dev.azure.com", "pkgs.dev.azure.com")
     assert not host_matches("pkgs.dev.azure.com.evil.io", "pkgs.dev.azure.com")
     assert not host_matches("anything", "")
@@ -416,10 +472,9 @@ scheme = st.sampled_from(["https://", "http://", "", "https://user:pw@", "https:
 
 def _is_azure_host(host: str) -> bool:
     host = host.lower().rstrip(".")
-    for suffix in AZURE_SUFFIXES[:3]:
-        if host_matches(host, suffix):
-            return True
-    return any(host.endswith("." + suffix) for suffix in AZURE_SUFFIXES[3:])
+    if host in AZURE_SUFFIXES[:3]:
+        return True
+    return any(host.endswith("." + s) and "." not in host[: -len(s) - 1] for s in AZURE_SUFFIXES[3:])
 
 
 @given(scheme=scheme, host=adversarial_host, path=path)
@@ -456,15 +511,22 @@ def test_ours_only_where_urllib3_sends_it(text: str) -> None:
         ("example.com", "example.com", True),
         ("EXAMPLE.com.", "example.COM", True),  # case and a trailing root dot do not matter
         ("example.com", "example.com.", True),
-        ("feeds.example.com", "example.com.", True),
+        ("feeds.example.com", "example.com.", False),  # subdomains only when written *.
+        ("feeds.example.com", "*.example.com", True),
+        ("FEEDS.example.com.", "*.Example.com", True),
+        ("example.com", "*.example.com", False),
+        ("a.feeds.example.com", "*.example.com", False),  # one label, like a TLS wildcard
+        ("evilexample.com", "*.example.com", False),
+        ("*.example.com", "*.example.com", False),
         ("a.example.com", ".example.com", False),  # a leading dot is not a wildcard
         ("evilexample.com", "example.com", False),
         ("example.com.evil.io", "example.com", False),
         ("example.com", "", False),
         ("example.com", ".", False),
+        ("a.com", "*.", False),
     ],
 )
-def test_host_matches_exactly_or_on_a_dot_boundary(host: str, pattern: str, expected: bool) -> None:
+def test_host_matches_exactly_or_an_explicit_wildcard(host: str, pattern: str, expected: bool) -> None:
     assert host_matches(host, pattern) is expected
 
 

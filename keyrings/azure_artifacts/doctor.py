@@ -169,7 +169,7 @@ class _Doctor:
         if handed is not None or self.handover_error is not None:
             kind = handed.kind if handed is not None else "static"
             return skipped(f"not needed: a {kind} credential is handed over as it is")
-        if entra_less(ref, settings.sources):
+        if entra_less(ref, settings):
             return skipped("not needed: no tenant or authority_host for this host, so no Entra sign-in")
         authority = signin.authority()
         if authority.how == "unknown":
@@ -322,8 +322,11 @@ def why_not_ours(url: str, environ: Mapping[str, str]) -> tuple[str, str]:
     """(what is wrong, the fix) for a URL the backend returns nothing for."""
     from urllib.parse import urlsplit
 
-    from .service import recognise
+    from .service import name_problem, recognise
 
+    problem = name_problem(url, environ)
+    if problem:
+        return problem, CONNECT
     parts = urlsplit(url if "://" in url else f"https://{url}")
     try:
         host, port = (parts.hostname or "").lower(), parts.port
@@ -337,7 +340,7 @@ def why_not_ours(url: str, environ: Mapping[str, str]) -> tuple[str, str]:
         return "http: a token is only ever sent over https", "use https://" + url.split("://", 1)[1]
     if port and ours(host):
         return f"{host} on port {port}: feeds are served on port 443 only", f"remove :{port} from the URL"
-    if any(urls.host_matches(host, known) for known in urls.FEED_HOSTS):
+    if urls.is_feed_host(host):
         return (
             "not a feed URL: expected https://pkgs.dev.azure.com/ORG[/PROJECT]/_packaging/FEED/...",
             CONNECT,

@@ -48,6 +48,7 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
     resolution = service.resolve(url, environ)
     if resolution is None:
         valid = validate(read_config(path))
+        problem = service.name_problem(url, environ)
         return Explanation(
             {
                 "url": url_fields(url, None),
@@ -57,7 +58,8 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
                 "settings": {},
                 "chain": [],
                 "cache": {"kind": None, "expires_at": None},
-            }
+            },
+            [f"Problem   {problem}"] if problem else [],
         )
     settings = resolution.settings
     report = {
@@ -89,7 +91,7 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     reason = cannot_work(settings)
     if reason:
         notes.append(f"Problem   {reason}")
-    if entra_less(resolution.ref, settings.sources):
+    if entra_less(resolution.ref, settings):
         notes.append(
             "Note      no tenant or authority_host for this host: no Entra token is sent, a PAT is used"
         )

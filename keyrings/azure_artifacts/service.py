@@ -36,6 +36,16 @@ def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.F
     return (urls.parse_service(service, rules) if rules else None), raw
 
 
+def name_problem(service: str, environ: Mapping[str, str]) -> Optional[str]:
+    """Which name (organization, project, feed, view) makes a URL on one of our hosts not ours,
+    and why; None when the URL is ours or its host is not (for explain and doctor)."""
+    problem = urls.name_problem(service)
+    if problem is not None or not urls.could_be_configured(service):
+        return problem
+    rules = host_rules(read_config(config_path(environ)))
+    return urls.name_problem(service, rules) if rules else None
+
+
 def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Optional[Resolution]:
     """Settings for one of our URLs (with any configuration problems), or None when not ours."""
     environ = os.environ if environ is None else environ

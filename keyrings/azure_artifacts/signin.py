@@ -17,11 +17,22 @@ if TYPE_CHECKING:
     from .context import Context
     from .credentials.base import AccessToken, FlowOptions
     from .discovery import Authority
+    from .urls import FeedRef
 
 # Handed over as they are (passthrough.py); never exchanged, never part of the Entra chain.
 PASS_THROUGH = ("static",)
 # Flows that sign in as a service identity (azure_pipelines: a service connection's federation).
 APP_ONLY = SERVICE_IDENTITIES | {"azure_pipelines"}
+
+
+def refuse_plain_http(ref: FeedRef) -> None:
+    """`allow_http` covers only a static token the user configured for that host: an Entra
+    token, a session token or a PAT never goes over plain http (AuthenticationFailed, no request)."""
+    if ref.scheme != "https":
+        raise AuthenticationFailed(
+            f"{ref.origin} is plain http: only a static token (token_env / token_file) is sent there, "
+            "never an Entra token, session token or PAT; use https"
+        )
 
 
 def fix_hint(service_url: str) -> str:
@@ -91,7 +102,13 @@ class SignIn:
     def authority(self) -> Authority:
         from .discovery import decide_authority
 
+        from .urls import expand_vssps
+
         settings, ref = self.resolution.settings, self.resolution.ref
+        try:
+            vssps_url = expand_vssps(settings.vssps_url, ref.org)
+        except ValueError as exc:
+            raise AuthenticationFailed(f"vssps_url ({settings.source('vssps_url')}): {exc}") from None
         return decide_authority(
             host=ref.netloc,
             org=ref.org,
@@ -99,7 +116,7 @@ class SignIn:
             tenant=settings.tenant,
             authority_host=settings.authority_host,
             authority_pinned=settings.configured("authority_host"),
-            vssps_url=settings.vssps_url.replace("{org}", ref.org),
+            vssps_url=vssps_url,
             vssps_pinned=settings.configured("vssps_url"),
             configured_host=ref.kind == "configured",
             http=lambda: self.ctx.http(settings.timeout),
@@ -113,10 +130,12 @@ class SignIn:
         from .microsoft import ADO_SCOPE
 
         settings, ref = self.resolution.settings, self.resolution.ref
-        if entra_less(ref, settings.sources):
+        refuse_plain_http(ref)
+        if entra_less(ref, settings):
             raise AuthenticationFailed(
-                f"{ref.netloc} has no tenant or authority_host configured, so no Entra token is sent "
-                "there (Azure DevOps Server takes a PAT): set token_env or token_file in its section"
+                f"no [artifacts host=...] section for {ref.netloc} sets tenant or authority_host, so no "
+                "Entra token is sent there (Azure DevOps Server takes a PAT): set token_env or token_file "
+                "in its section"
             )
         # Discovery will supply a tenant, so availability is judged as if one were known.
         hopeful = self.options(settings.tenant or "organizations", settings.authority_host)

@@ -10,33 +10,39 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
+
+from . import names
 
 __all__ = [
     "FEED_HOSTS",
     "FeedRef",
     "HostRule",
     "Origin",
+    "expand_vssps",
     "host_matches",
+    "is_feed_host",
+    "name_problem",
     "origin",
     "parse_host",
+    "parse_host_pattern",
     "parse_service",
 ]
 
-# Hosts whose first path segment is the organization.
+# Hosts whose first path segment is the organization: matched exactly (`x.pkgs.dev.azure.com`
+# is not Azure DevOps, and its first segment would be read as the organization).
 _ORG_IN_PATH = {
     "pkgs.dev.azure.com": "dev.azure.com",
     "pkgs.codedev.ms": "codedev.ms",
     "pkgs.codeapp.ms": "codeapp.ms",
 }
-# Hosts whose leftmost label is the organization: {org}.<suffix>.
+# Hosts whose leftmost label is the organization: {org}.<suffix>, exactly one label more.
 _ORG_IN_HOST = {
     "pkgs.visualstudio.com": "visualstudio.com",
     "pkgs.vsts.me": "vsts.me",
 }
 # Every built-in feed host (for messages about hosts that are not ours).
 FEED_HOSTS = (*_ORG_IN_PATH, *_ORG_IN_HOST)
-_ORG_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$", re.IGNORECASE)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _PORT = re.compile(r"^[0-9]{1,5}$")
 # Characters a host name may have; anything else (`%`, unicode, ...) is refused, not guessed.
@@ -123,41 +129,88 @@ class FeedRef:
         return f"{self.scheme}://{self.netloc}"
 
     def org_url(self) -> str:
-        """Base URL of the organization on the feed host (before `_packaging`)."""
+        """Base URL of the organization on the feed host (before `_packaging`). Names are
+        percent-encoded: a decoded name is never written into a URL as it is."""
         if self.kind in _ORG_IN_HOST.values():
             return self.origin
-        return f"{self.origin}{self.path_prefix}/{self.org}"
+        return f"{self.origin}{self.path_prefix}/{_segment(self.org)}"
 
     def feed_url(self) -> str:
         """The feed's PyPI index, used for the anonymous discovery request."""
         base = self.org_url()
         if self.project:
-            base += f"/{self.project}"
+            base += f"/{_segment(self.project)}"
         if not self.feed:
             return base + "/"
-        feed = self.feed + (f"@{self.view}" if self.view else "")
+        feed = _segment(self.feed) + (f"@{_segment(self.view)}" if self.view else "")
         return f"{base}/_packaging/{feed}/pypi/simple/"
 
     def default_vssps_url(self) -> str:
-        """Where session tokens and PATs are minted for this organization."""
+        """Where session tokens and PATs are minted for this organization. Where the token
+        service carries the organization in its host, the name must be a DNS label (every valid
+        Azure DevOps Services organization is one; ValueError otherwise)."""
         if self.kind == "dev.azure.com":
-            return f"https://vssps.dev.azure.com/{self.org}"
+            return f"https://vssps.dev.azure.com/{_segment(self.org)}"
         if self.kind == "codedev.ms":
-            return f"https://vssps.codedev.ms/{self.org}"
+            return f"https://vssps.codedev.ms/{_segment(self.org)}"
         if self.kind == "codeapp.ms":  # AppFabric serves the token service per organization host
-            return f"https://{self.org}.vssps.codeapp.ms"
+            return f"https://{_label(self.org)}.vssps.codeapp.ms"
         if self.kind == "visualstudio.com":
-            return f"https://{self.org}.vssps.visualstudio.com"
+            return f"https://{_label(self.org)}.vssps.visualstudio.com"
         if self.kind == "vsts.me":
-            return f"https://{self.org}.vssps.vsts.me"
-        return f"{self.origin}{self.path_prefix}/{self.org}"
+            return f"https://{_label(self.org)}.vssps.vsts.me"
+        return f"{self.origin}{self.path_prefix}/{_segment(self.org)}"
+
+
+def _segment(name: str) -> str:
+    return quote(name, safe="")
+
+
+def _label(org: str) -> str:
+    if not names.is_dns_label(org):
+        raise ValueError(f"organization '{org[:80]}' cannot be part of a host name")
+    return org.lower()
+
+
+def expand_vssps(template: str, org: str) -> str:
+    """A configured `vssps_url` with `{org}` replaced. In the path the name is percent-encoded;
+    in the host `{org}` may only be the leftmost label (config validation refuses it elsewhere),
+    and then only a DNS-label organization is put there (ValueError otherwise)."""
+    if "{org}" not in template:
+        return template
+    scheme, sep, rest = template.partition("://")
+    host, slash, path = rest.partition("/")
+    if "{org}" in host:
+        host = host.replace("{org}", _label(org))
+    return f"{scheme}{sep}{host}{slash}{path.replace('{org}', _segment(org))}"
 
 
 def host_matches(host: str, pattern: str) -> bool:
-    """Exact or dot-boundary suffix match, case-insensitive; `evilpkgs.x` never matches `pkgs.x`."""
+    """A host section's `host` against a URL's host, case-insensitive: exact, or with an explicit
+    `*.example.com` any one label in front of `example.com` (like a TLS wildcard: not
+    `example.com` itself, not `a.b.example.com`)."""
     host = host.lower().rstrip(".")
     pattern = pattern.lower().rstrip(".")
-    return bool(pattern) and (host == pattern or host.endswith("." + pattern))
+    if pattern.startswith("*."):
+        suffix = pattern[1:]
+        label = host[: -len(suffix)]
+        return len(suffix) > 1 and host.endswith(suffix) and bool(label) and not set(label) & {".", "*"}
+    return bool(pattern) and host == pattern
+
+
+def is_feed_host(host: str) -> bool:
+    """A built-in Azure DevOps feed host (for messages about URLs that are not feed URLs)."""
+    host = host.lower().rstrip(".")
+    return host in _ORG_IN_PATH or _org_label(host) is not None
+
+
+def _org_label(host: str) -> Optional[tuple[str, str]]:
+    """(kind, label) for `{label}.<suffix>` of an org-in-host feed host, exactly one label."""
+    for suffix, kind in _ORG_IN_HOST.items():
+        label = host[: -len(suffix) - 1]
+        if host.endswith("." + suffix) and label and "." not in label:
+            return kind, label
+    return None
 
 
 def parse_host(value: str) -> tuple[str, Optional[int]]:
@@ -182,6 +235,17 @@ def parse_host(value: str) -> tuple[str, Optional[int]]:
     if not _HOST_CHARS.match(host):
         raise ValueError("bad character in host name")
     return host, _port(port) if port else None
+
+
+def parse_host_pattern(value: str) -> tuple[str, Optional[int]]:
+    """A `host` qualifier: `host[:port]`, or `*.example.com[:port]` for its subdomains."""
+    value = value.strip()
+    if value.startswith("*."):
+        host, port = parse_host(value[2:])
+        if ":" in host or "." not in host:
+            raise ValueError("a wildcard needs a domain name after '*.'")
+        return "*." + host, port
+    return parse_host(value)
 
 
 def _port(text: str) -> int:
@@ -245,19 +309,41 @@ def _feed_parts(segments: list[str]) -> Optional[tuple[Optional[str], Optional[s
 
 def _known_host(host: str) -> Optional[tuple[str, Optional[str]]]:
     """(kind, org-from-host) when the host is a Microsoft feed host."""
-    for suffix, kind in _ORG_IN_PATH.items():
-        if host_matches(host, suffix):
-            return kind, None
-    for suffix, kind in _ORG_IN_HOST.items():
-        if host.endswith("." + suffix):
-            label = host[: -len(suffix) - 1]
-            if _ORG_LABEL.match(label):
-                return kind, label
-    return None
+    if host in _ORG_IN_PATH:
+        return _ORG_IN_PATH[host], None
+    return _org_label(host)
 
 
 def parse_service(service: object, rules: Iterable[HostRule] = ()) -> Optional[FeedRef]:
-    """Recognise an Azure Artifacts service string; None for everything that is not ours."""
+    """Recognise an Azure Artifacts service string; None for everything that is not ours,
+    including a URL on our hosts whose names break Azure DevOps' naming rules."""
+    ref = _candidate(service, rules)
+    return ref if ref is not None and names_problem(ref) is None else None
+
+
+def name_problem(service: object, rules: Iterable[HostRule] = ()) -> Optional[str]:
+    """Which name makes a URL on one of our hosts not ours, and why (None when there is none)."""
+    ref = _candidate(service, rules)
+    return None if ref is None else names_problem(ref)
+
+
+def names_problem(ref: FeedRef) -> Optional[str]:
+    """The first of org, project, feed, view that breaks Azure DevOps' naming rules, described."""
+    checks = (
+        ("organization", ref.org, lambda n: names.org_problem(n, services=ref.kind != "configured")),
+        ("project", ref.project, names.project_problem),
+        ("feed", ref.feed, names.feed_problem),
+        ("view", ref.view, names.feed_problem),
+    )
+    for kind, name, problem in checks:
+        why = None if name is None else problem(name)
+        if why is not None:
+            return names.describe(kind, name or "", why)
+    return None
+
+
+def _candidate(service: object, rules: Iterable[HostRule]) -> Optional[FeedRef]:
+    """The FeedRef a string would be on one of our hosts, its names not yet checked."""
     if not isinstance(service, str):
         return None
     parts = _split(service)

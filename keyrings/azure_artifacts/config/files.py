@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..urls import HostRule, parse_host
+from ..urls import HostRule, parse_host_pattern
 from . import values
 from .sections import Section, is_ours, parse_qualifiers
 
@@ -113,7 +113,7 @@ def host_rules(raw: RawConfig) -> list[HostRule]:
         value = section.qualifiers.get("host")
         if value is None:
             continue
-        where = parse_host(value)
+        where = parse_host_pattern(value)
         found = prefixes.setdefault(where, set())
         http.setdefault(where, False)
         if "path_prefix" in section.options:

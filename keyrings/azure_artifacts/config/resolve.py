@@ -149,10 +149,16 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
                 chosen[name], sources[name] = from_env[name]
             else:
                 chosen[name], sources[name] = _default(name, ref), "default"
-    if entra_less(ref, sources) and sources["credential"] == "default":
-        chosen["credential"] = ("static",)
+    host_sets_entra = any(
+        "host" in section.qualifiers
+        and any(valid.options[section.name].get(name) is not None for name in ("tenant", "authority_host"))
+        for section in applicable
+    )
+    settings = Settings(**chosen, sources=sources, host_sets_entra=host_sets_entra)
+    if entra_less(ref, settings) and sources["credential"] == "default":
+        settings = settings.override("credential", ("static",), "default")
     errors = tuple(valid.problems) + tuple(env_problems)
-    return Resolution(ref, valid.raw, tuple(reports), Settings(**chosen, sources=sources), errors)
+    return Resolution(ref, valid.raw, tuple(reports), settings, errors)
 
 
 _BUILT_IN = Settings()

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..urls import FeedRef, host_matches, parse_host
+from ..urls import FeedRef, host_matches, parse_host_pattern
 
 QUALIFIER_WEIGHTS = {"feed": 8, "project": 4, "org": 2, "view": 2, "host": 1}
 SECTION_PREFIX = "artifacts"
@@ -88,7 +88,7 @@ def _host_problem(value: str) -> Optional[str]:
     if "/" in value or "@" in value:
         return f'\'{value}\' is not a host name: write host="devops.example.com" or "host:port"'
     try:
-        parse_host(value)
+        parse_host_pattern(value)
     except ValueError as exc:
         return f"'{value}' is not a host name ({exc})"
     return None
@@ -100,9 +100,11 @@ def mismatch(section: Section, ref: FeedRef) -> Optional[str]:
         return "invalid qualifiers (see errors)"
     for key, expected in section.qualifiers.items():
         if key == "host":
-            host, port = parse_host(expected)
+            host, port = parse_host_pattern(expected)
             if not host_matches(ref.host, host):
-                return f"host {ref.netloc} is not {expected}"
+                sub = not host.startswith("*.") and ref.host.endswith("." + host)
+                hint = f' (subdomains match only when written host="*.{host}")' if sub else ""
+                return f"host {ref.netloc} is not {expected}{hint}"
             default_port = 443 if ref.scheme == "https" else 80
             if port is not None and (ref.port or default_port) != port:
                 return f"port {ref.port or default_port} is not {port}"

@@ -58,6 +58,8 @@ class Settings:
     path_prefix: str = ""
     allow_http: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # True when an applicable `host` section itself sets tenant or authority_host (entra_less).
+    host_sets_entra: bool = False
 
     def items(self) -> Iterator[tuple[str, Any]]:
         """(option, value) in the documented order."""
@@ -76,13 +78,13 @@ class Settings:
         return dataclasses.replace(self, **{name: value}, sources={**self.sources, name: source})
 
 
-def entra_less(ref: FeedRef, sources: Mapping[str, str]) -> bool:
-    """A host a `host` section declares, with no tenant or authority_host configured: Azure DevOps
-    Server answers with NTLM/Negotiate/Basic, never an Entra authority, so no Entra token is ever
-    sent there; a PAT (`token_env` / `token_file`) is the credential."""
-    return (
-        ref.kind == "configured" and sources["tenant"] == "default" and sources["authority_host"] == "default"
-    )
+def entra_less(ref: FeedRef, settings: Settings) -> bool:
+    """A host a `host` section declares, where no `host` section itself sets tenant or
+    authority_host: Azure DevOps Server answers with NTLM/Negotiate/Basic, never an Entra
+    authority, so no Entra token is ever sent there, whatever the root section, an `org` section
+    or AZURE_AUTHORITY_HOST say (they speak for Azure DevOps Services); a PAT (`token_env` /
+    `token_file`) is the credential."""
+    return ref.kind == "configured" and not settings.host_sets_entra
 
 
 def cannot_work(settings: Settings) -> Optional[str]:

@@ -84,6 +84,23 @@ def https_url(value: object) -> str:
     return text.rstrip("/")
 
 
+# `{org}` in a token service's host: only as its whole leftmost label in front of a domain with
+# at least two labels (`https://{org}.vssps.example.com`), so an organization name can never
+# become, or end, the host a token is sent to. Anywhere else it belongs in the path.
+_ORG_HOST = re.compile(r"^\{org\}(\.[a-z0-9-]+){2,}(:[0-9]{1,5})?$", re.IGNORECASE)
+
+
+def vssps_url(value: object) -> str:
+    text = https_url(value)
+    host = text[len("https://") :].split("/", 1)[0]
+    if "{org}" in host and not _ORG_HOST.match(host) or "{" in host.replace("{org}", ""):
+        raise ValueError(
+            f"'{text}': {{org}} may only be the first label of the host "
+            "(https://{org}.vssps.example.com) or stand in the path (https://host/{org})"
+        )
+    return text
+
+
 def scopes(value: object) -> tuple[str, ...]:
     names = tuple(s for s in re.split(r"[\s,]+", str(value).strip()) if s)
     if not names:
@@ -167,7 +184,7 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "interactive": _choice_of(INTERACTIVE_MODES),
     "token_env": env_name,
     "token_file": path,
-    "vssps_url": https_url,
+    "vssps_url": vssps_url,
     "timeout": timeout,
     "path_prefix": path_prefix,
     "allow_http": boolean,
