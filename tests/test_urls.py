@@ -543,3 +543,86 @@ def test_host_matches_exactly_or_an_explicit_wildcard(host: str, pattern: str, e
 )
 def test_could_be_configured(service: object, expected: bool) -> None:
     assert could_be_configured(service) is expected
+
+
+# --- URLs built from names -------------------------------------------------------------------
+
+
+def test_urls_built_from_names_percent_encode_them() -> None:
+    ref = parse_service("https://pkgs.dev.azure.com/contoso/My%20Project%20(EU)/_packaging/main@Release/pypi/simple/")
+    assert ref is not None and ref.project == "My Project (EU)"
+    assert ref.feed_url() == "https://pkgs.dev.azure.com/contoso/My%20Project%20%28EU%29/_packaging/main@Release/pypi/simple/"
+    tfs = parse_service("https://tfs.example.com/tfs/Default%20Collection/_packaging/main/pypi/simple/", RULES)
+    assert tfs is not None
+    assert tfs.default_vssps_url() == "https://tfs.example.com/tfs/Default%20Collection"
+    assert tfs.org_url() == "https://tfs.example.com/tfs/Default%20Collection"
+
+
+def test_a_name_never_becomes_part_of_a_host() -> None:
+    """A FeedRef made by hand (not by parse_service) with a crafted organization: the token
+    service URL is refused rather than pointed at the crafted host."""
+    from keyrings.azure_artifacts.urls import FeedRef
+
+    for kind in ("codeapp.ms", "visualstudio.com", "vsts.me"):
+        ref = FeedRef("s", "https", "pkgs.codeapp.ms", None, "attacker.example:8443/", kind=kind)
+        with pytest.raises(ValueError, match="cannot be part of a host name"):
+            ref.default_vssps_url()
+    ref = FeedRef("s", "https", "pkgs.dev.azure.com", None, "attacker.example:8443/")
+    assert ref.default_vssps_url() == "https://vssps.dev.azure.com/attacker.example%3A8443%2F"
+
+
+@pytest.mark.parametrize(
+    ("template", "org", "expected"),
+    [
+        ("https://vssps.example.com", "Contoso", "https://vssps.example.com"),
+        ("https://vssps.example.com/{org}", "Default Collection", "https://vssps.example.com/Default%20Collection"),
+        ("https://{org}.vssps.example.com", "Contoso", "https://contoso.vssps.example.com"),
+        ("https://{org}.vssps.example.com:8443/x/{org}", "a-b", "https://a-b.vssps.example.com:8443/x/a-b"),
+        ("https://vssps.example.com/{org}", "evil.io:1/", "https://vssps.example.com/evil.io%3A1%2F"),
+    ],
+)
+def test_expand_vssps(template: str, org: str, expected: str) -> None:
+    from keyrings.azure_artifacts.urls import expand_vssps
+
+    assert expand_vssps(template, org) == expected
+
+
+@pytest.mark.parametrize("org", ["Default Collection", "evil.io:1/", "a.b", "x" * 64])
+def test_expand_vssps_puts_only_a_dns_label_in_a_host(org: str) -> None:
+    from keyrings.azure_artifacts.urls import expand_vssps
+
+    with pytest.raises(ValueError, match="cannot be part of a host name"):
+        expand_vssps("https://{org}.vssps.example.com", org)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("https://{org}.vssps.visualstudio.com", True),
+        ("https://{org}.vssps.example.com:8443/path/{org}", True),
+        ("https://vssps.dev.azure.com/{org}", True),
+        ("https://{org}", False),  # the organization would be the whole host
+        ("https://{org}.com", False),  # ... or choose the domain
+        ("https://vssps.{org}.example.com", False),
+        ("https://vssps-{org}.example.com", False),
+        ("https://{org}{org}.example.com", False),
+        ("https://{tenant}.example.com", False),
+        ("https://example.com{org}", False),
+    ],
+)
+def test_vssps_url_takes_org_in_the_host_only_as_the_first_label(value: str, ok: bool) -> None:
+    from keyrings.azure_artifacts.config.values import vssps_url
+
+    if ok:
+        assert vssps_url(value) == value
+    else:
+        with pytest.raises(ValueError, match="may only be the first label"):
+            vssps_url(value)
+
+
+def test_a_built_in_host_never_reads_the_config() -> None:
+    """Built-in hosts never match a host section: a built-in URL that is not ours (an invalid
+    name) is refused without reading keyringrc.cfg."""
+    assert not could_be_configured("https://pkgs.dev.azure.com/bad%3A/_packaging/f/pypi/simple/")
+    assert not could_be_configured("https://contoso.pkgs.visualstudio.com/_packaging/f%20x/")
+    assert could_be_configured("https://x.pkgs.dev.azure.com/contoso/_packaging/f/")

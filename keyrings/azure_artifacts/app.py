@@ -39,17 +39,16 @@ class CheckResult:
     sections: int
     problems: list[str]
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how each host section matches, what it gets
 
 
-def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
-    """What each section, layered over `[artifacts]`, can never do (problems), and host sections
-    that will only ever use a PAT from AZURE_DEVOPS_EXT_PAT (warnings)."""
+def _section_rules(valid: Any) -> list[str]:
+    """What each section, layered over `[artifacts]`, can never do."""
     from .config.files import problem
     from .config.settings import Settings, cannot_work
 
     root = valid.options.get("artifacts")
     problems: list[str] = []
-    warnings: list[str] = []
 
     def pick(own: Any, name: str) -> Any:
         value = own.get(name)
@@ -62,14 +61,7 @@ def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
         reason = cannot_work(Settings(auth=auth, credential=credential))
         if reason:
             problems.append(problem(valid.raw.path, section.name, "auth", reason))
-        if "host" in section.qualifiers and not any(
-            pick(own, name) for name in ("tenant", "authority_host", "token_env", "token_file")
-        ):
-            warnings.append(
-                problem(valid.raw.path, section.name, "host", "no tenant or authority_host, so no Entra "
-                        "sign-in; and no token_env or token_file: only AZURE_DEVOPS_EXT_PAT will be used")
-            )  # fmt: skip
-    return problems, warnings
+    return problems
 
 
 class App:
@@ -93,14 +85,16 @@ class App:
     # -- configuration --------------------------------------------------------------------
     def check(self) -> CheckResult:
         from .config.files import config_path, read_config
+        from .config.hosts import host_messages
         from .config.resolve import env_options, validate
 
         path = config_path(self.environ)
         valid = validate(read_config(path))
         # A bad compatibility variable blocks every lookup, whose message sends the user here.
         problems = list(valid.problems) + env_options(self.environ)[1]
-        more, warnings = _section_rules(valid)
-        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems + more, warnings)
+        warnings, notes = host_messages(valid)
+        problems += _section_rules(valid)
+        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems, warnings, notes)
 
     def explain(self, url: str) -> Explanation:
         from .explain import explain

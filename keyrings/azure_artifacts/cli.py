@@ -140,6 +140,8 @@ def check(app: App, *, explicit: bool) -> int:
     if explicit and not result.exists:
         print(f"{result.path}: [-] file: does not exist", file=sys.stderr)
         return EXIT_FAILURE
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.problems:

@@ -40,6 +40,8 @@ KINDS = ("organization", "project", "feed", "view")
 
 
 def _shown(char: str) -> str:
+    if char == " ":
+        return "a space"
     return repr(char) if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
 
 
@@ -112,6 +114,6 @@ def is_dns_label(name: str) -> bool:
 
 def describe(kind: str, name: str, why: str) -> str:
     """`organization 'x:1' has ':' ...`, the name shown safely (no control characters, bounded)."""
-    shown = "".join(c if c.isprintable() else _shown(c) for c in name[:80])
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name[:80])
     more = "..." if len(name) > 80 else ""
     return f"{kind} '{shown}{more}' {why} (Azure DevOps naming rules), so this URL is not an Azure Artifacts feed"

@@ -420,5 +420,14 @@ def _build(
 
 
 def could_be_configured(service: object) -> bool:
-    """Cheap pre-check before reading the config for `host` sections: a URL-shaped string."""
-    return isinstance(service, str) and _split(service) is not None
+    """Cheap pre-check before reading the config for `host` sections: a URL-shaped string whose
+    host is not a built-in one (those never match a `host` section, so a built-in URL that is not
+    ours, such as one with an invalid name, is refused without reading anything)."""
+    parts = _split(service) if isinstance(service, str) else None
+    if parts is None:
+        return False
+    try:
+        host = parse_host(parts[1])[0].rstrip(".")
+    except ValueError:
+        return True
+    return _known_host(host) is None
