@@ -84,6 +84,7 @@ def test_look_alike_and_invalid_urls_send_nothing(
     clean_env: CleanEnv, outside_calls: list[str], url: str
 ) -> None:
     env = clean_env.for_lookup("[artifacts]\ncredential = environment\n")
+    assert service.resolve(url, env) is None
     assert service.lookup(url, None, environ=env) is None
     assert outside_calls == []
 
