@@ -9,15 +9,17 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
+import test_token_routing
+from test_token_routing import World, fake_section
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.config import files
 
-# The two-fake world with scripted listeners, shared with the token-routing tests.
-from test_token_routing import World, fake_section, world  # noqa: F401
-
 if TYPE_CHECKING:
     from conftest import CleanEnv, Logged
+
+# The token-routing tests' fixture: two fakes and scripted listeners, trusted through one bundle.
+world = test_token_routing.world
 
 
 def _pinned(world: World) -> str:
@@ -37,7 +39,10 @@ def _config_read(env: dict[str, str]) -> bool:
     [
         # codeapp.ms carries the organization in its token service's host
         ("https://pkgs.codeapp.ms/{org}/_packaging/main/pypi/simple/", ""),
-        ("https://pkgs.dev.azure.com/{org}/_packaging/main/pypi/simple/", "vssps_url = https://{org}.vssps.example.com\n"),
+        (
+            "https://pkgs.dev.azure.com/{org}/_packaging/main/pypi/simple/",
+            "vssps_url = https://{org}.vssps.example.com\n",
+        ),
         ("https://pkgs.dev.azure.com/contoso/{org}/_packaging/main/pypi/simple/", ""),
     ],
 )
@@ -123,7 +128,7 @@ def test_a_host_qualifier_on_a_built_in_host_applies_to_that_host_only(clean_env
     assert resolution.settings.scopes == ("vso.packaging_write",)
     reasons = {r.name: r.reason for r in resolution.sections}
     assert reasons['artifacts host="visualstudio.com"'] == (
-        'host contoso.pkgs.visualstudio.com is not visualstudio.com '
+        "host contoso.pkgs.visualstudio.com is not visualstudio.com "
         '(subdomains match only when written host="*.visualstudio.com")'
     )
 
@@ -175,15 +180,22 @@ def test_host_section_without_its_own_tenant_never_gets_an_entra_token(
     assert found is not None and fake.lookup(found[1]) is not None
 
 
-def test_explain_and_check_say_the_rule(world: World, cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_and_check_say_the_rule(
+    world: World, cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
     from conftest import run_cli
 
     fake = world.fake
     path = cli_env.root / "rule.cfg"
-    path.write_text(_pinned(world) + f'[artifacts host="{fake.host}"]\ntoken_env = MY_PAT\n', encoding="utf-8")
+    path.write_text(
+        _pinned(world) + f'[artifacts host="{fake.host}"]\ntoken_env = MY_PAT\n', encoding="utf-8"
+    )
     code, _out, err = run_cli(capsys, "check", "--config", str(path))
     assert code == 0
-    assert "no Entra token is ever sent there ([artifacts] sets tenant and authority_host, which does not count here)" in err
+    assert (
+        "no Entra token is ever sent there ([artifacts] sets tenant and authority_host, which does not count here)"
+        in err
+    )
     code, out, _err = run_cli(capsys, "explain", fake.feed_url("contoso", "main"), "--config", str(path))
     assert "no Entra token is sent, a PAT is used" in out
 

@@ -98,8 +98,16 @@ def test_feed_names(name: str, problem: Optional[str]) -> None:
         ),
         ("https://pkgs.dev.azure.com/contoso/_packaging/ma%3Ain/pypi/simple/", [], "feed 'ma:in' has ':'"),
         ("https://pkgs.dev.azure.com/contoso/_packaging/main@a%23b/pypi/simple/", [], "view 'a#b' has '#'"),
-        ("https://con_toso.pkgs.visualstudio.com/_packaging/main/pypi/simple/", [], "organization 'con_toso'"),
-        ("https://pkgs.dev.azure.com/contoso%0A/_packaging/main/", [], "organization 'contoso\\n' has U+000A"),
+        (
+            "https://con_toso.pkgs.visualstudio.com/_packaging/main/pypi/simple/",
+            [],
+            "organization 'con_toso'",
+        ),
+        (
+            "https://pkgs.dev.azure.com/contoso%0A/_packaging/main/",
+            [],
+            "organization 'contoso\\n' has U+000A",
+        ),
         (
             "https://tfs.example.com/tfs/Default%20Collection%3F/_packaging/main/pypi/simple/",
             [HostRule("tfs.example.com", path_prefix="/tfs")],
@@ -139,7 +147,10 @@ def test_a_valid_organization_is_a_dns_label(name: str) -> None:
     if names.org_problem(name, services=True) is None:
         assert names.is_dns_label(name)
         assert not set(name) & ORG_FORBIDDEN_IN_HOST
-        assert parse_host(f"{name}.vssps.visualstudio.com") == (f"{name.lower()}.vssps.visualstudio.com", None)
+        assert parse_host(f"{name}.vssps.visualstudio.com") == (
+            f"{name.lower()}.vssps.visualstudio.com",
+            None,
+        )
 
 
 @given(st.text(max_size=80), st.sampled_from(["project", "feed", "collection"]))

@@ -184,7 +184,10 @@ CASES: list[tuple[str, Expected]] = [
     ("https://pkgs.dev.azure.com/contoso-/_packaging/main/pypi/simple/", None),
     ("https://pkgs.dev.azure.com/con_toso/_packaging/main/pypi/simple/", None),
     ("https://pkgs.dev.azure.com/" + "a" * 51 + "/_packaging/main/pypi/simple/", None),
-    ("https://pkgs.dev.azure.com/" + "a" * 50 + "/_packaging/main/pypi/simple/", ("a" * 50, None, "main", None, False)),
+    (
+        "https://pkgs.dev.azure.com/" + "a" * 50 + "/_packaging/main/pypi/simple/",
+        ("a" * 50, None, "main", None, False),
+    ),
     ("https://pkgs.dev.azure.com/b%C3%BCro/_packaging/main/pypi/simple/", None),
     ("https://con_toso.pkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
     ("https://contoso-.pkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
@@ -549,10 +552,17 @@ def test_could_be_configured(service: object, expected: bool) -> None:
 
 
 def test_urls_built_from_names_percent_encode_them() -> None:
-    ref = parse_service("https://pkgs.dev.azure.com/contoso/My%20Project%20(EU)/_packaging/main@Release/pypi/simple/")
+    ref = parse_service(
+        "https://pkgs.dev.azure.com/contoso/My%20Project%20(EU)/_packaging/main@Release/pypi/simple/"
+    )
     assert ref is not None and ref.project == "My Project (EU)"
-    assert ref.feed_url() == "https://pkgs.dev.azure.com/contoso/My%20Project%20%28EU%29/_packaging/main@Release/pypi/simple/"
-    tfs = parse_service("https://tfs.example.com/tfs/Default%20Collection/_packaging/main/pypi/simple/", RULES)
+    assert (
+        ref.feed_url()
+        == "https://pkgs.dev.azure.com/contoso/My%20Project%20%28EU%29/_packaging/main@Release/pypi/simple/"
+    )
+    tfs = parse_service(
+        "https://tfs.example.com/tfs/Default%20Collection/_packaging/main/pypi/simple/", RULES
+    )
     assert tfs is not None
     assert tfs.default_vssps_url() == "https://tfs.example.com/tfs/Default%20Collection"
     assert tfs.org_url() == "https://tfs.example.com/tfs/Default%20Collection"
@@ -575,7 +585,11 @@ def test_a_name_never_becomes_part_of_a_host() -> None:
     ("template", "org", "expected"),
     [
         ("https://vssps.example.com", "Contoso", "https://vssps.example.com"),
-        ("https://vssps.example.com/{org}", "Default Collection", "https://vssps.example.com/Default%20Collection"),
+        (
+            "https://vssps.example.com/{org}",
+            "Default Collection",
+            "https://vssps.example.com/Default%20Collection",
+        ),
         ("https://{org}.vssps.example.com", "Contoso", "https://contoso.vssps.example.com"),
         ("https://{org}.vssps.example.com:8443/x/{org}", "a-b", "https://a-b.vssps.example.com:8443/x/a-b"),
         ("https://vssps.example.com/{org}", "evil.io:1/", "https://vssps.example.com/evil.io%3A1%2F"),

@@ -101,7 +101,6 @@ class SignIn:
 
     def authority(self) -> Authority:
         from .discovery import decide_authority
-
         from .urls import expand_vssps
 
         settings, ref = self.resolution.settings, self.resolution.ref

@@ -35,7 +35,9 @@ def host_messages(valid: ValidConfig) -> tuple[list[str], list[str]]:
         )
         notes.append(problem(path, first, "host", form))
         entra = any(own.get(name) is not None for own in options for name in ENTRA_OPTIONS)
-        static = any(own.get(name) or root.get(name) for own in options for name in ("token_env", "token_file"))
+        static = any(
+            own.get(name) or root.get(name) for own in options for name in ("token_env", "token_file")
+        )
         if not entra:
             others = [name for name in ENTRA_OPTIONS if root.get(name) is not None]
             also = f" ([artifacts] sets {' and '.join(others)}, which does not count here)" if others else ""

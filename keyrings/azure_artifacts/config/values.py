@@ -93,7 +93,7 @@ _ORG_HOST = re.compile(r"^\{org\}(\.[a-z0-9-]+){2,}(:[0-9]{1,5})?$", re.IGNORECA
 def vssps_url(value: object) -> str:
     text = https_url(value)
     host = text[len("https://") :].split("/", 1)[0]
-    if "{org}" in host and not _ORG_HOST.match(host) or "{" in host.replace("{org}", ""):
+    if ("{org}" in host and not _ORG_HOST.match(host)) or "{" in host.replace("{org}", ""):
         raise ValueError(
             f"'{text}': {{org}} may only be the first label of the host "
             "(https://{org}.vssps.example.com) or stand in the path (https://host/{org})"
