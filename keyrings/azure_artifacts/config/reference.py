@@ -82,7 +82,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
         "A file holding only the PAT or token for `credential = static`; it wins over `token_env`. Keep it `chmod 600`.",
     ),
     "vssps_url": (
-        "https URL; `{org}` is replaced by the organization",
+        "https URL; `{org}` is replaced by the organization, percent-encoded in the path; in the host only "
+        "as the first label (`https://{org}.vssps.example.com`)",
         "Base URL of the token service that issues session tokens and PATs.",
     ),
     "timeout": ("seconds, more than 0 and at most 600", "Timeout of every network call."),
@@ -92,7 +93,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     ),
     "allow_http": (
         "`true` or `false`; only in `host` sections",
-        "Serve plain-http URLs of this host (an on-premises server without TLS).",
+        "Serve plain-http URLs of this host (an on-premises server without TLS); only a static token "
+        "(`token_env`, `token_file`) is sent over http, never an Entra token, session token or PAT.",
     ),
 }
 
