@@ -243,3 +243,73 @@ def test_logout_url_forgets_an_org_wide_session_token_made_for_another_feed(worl
     assert service.forget(fake.feed_url("contoso", "other"), env) is True
     again = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
     assert again is not None and again != first
+
+
+# -- explain, doctor and check say it -------------------------------------------------------------
+
+CRAFTED = "https://pkgs.dev.azure.com/attacker.example%3A8443%2F/_packaging/main/pypi/simple/"
+SAYS = "organization 'attacker.example:8443/' has '.': only letters, digits and hyphens are allowed"
+
+
+def test_explain_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> None:
+    from conftest import run_cli
+
+    code, out, _err = run_cli(capsys, "explain", CRAFTED)
+    assert code == 0
+    assert "not an Azure Artifacts feed URL" in out
+    assert f"Problem   {SAYS}" in out
+
+
+def test_doctor_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from conftest import run_cli
+
+    code, out, _err = run_cli(capsys, "doctor", CRAFTED, "--json")
+    assert code == 1
+    url = json.loads(out)["steps"][0]
+    assert url["name"] == "url" and url["status"] == "failed"
+    assert url["detail"].startswith(SAYS)
+
+
+def test_check_warns_about_allow_http_on_an_entra_host(
+    cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import run_cli
+
+    path = cli_env.root / "http.cfg"
+    path.write_text(
+        '[artifacts host="devops.example.com"]\nauthority_host = https://login.microsoftonline.com\n'
+        "allow_http = true\n",
+        encoding="utf-8",
+    )
+    code, _out, err = run_cli(capsys, "check", "--config", str(path))
+    assert code == 0
+    assert "allow_http: over http only a static token (token_env / token_file) is sent" in err
+
+
+@pytest.mark.parametrize(
+    ("config", "entra"),
+    [
+        ('[artifacts host="h.example.com"]\n', False),
+        ('[artifacts]\ntenant = contoso.com\n[artifacts host="h.example.com"]\n', False),
+        (
+            '[artifacts org="c"]\nauthority_host = https://login.microsoftonline.us\n[artifacts host="h.example.com"]\n',
+            False,
+        ),
+        ('[artifacts host="h.example.com"]\ntenant = contoso.com\n', True),
+        ('[artifacts host="*.example.com"]\nauthority_host = https://login.microsoftonline.us\n', True),
+        # the host section opts in; a narrower section may still choose which tenant
+        ('[artifacts host="h.example.com"]\ntenant = a.com\n[artifacts org="c"]\ntenant = b.com\n', True),
+        # a host section for another host does not count
+        ('[artifacts host="other.example.com"]\ntenant = a.com\n[artifacts host="h.example.com"]\n', False),
+    ],
+)
+def test_only_a_host_section_opens_its_host_to_entra(clean_env: CleanEnv, config: str, entra: bool) -> None:
+    from keyrings.azure_artifacts.config.settings import entra_less
+
+    env = clean_env(config, AZURE_AUTHORITY_HOST="https://login.microsoftonline.com")
+    resolution = service.resolve("https://h.example.com/c/_packaging/f/pypi/simple/", env)
+    assert resolution is not None and not resolution.errors
+    assert entra_less(resolution.ref, resolution.settings) is not entra
+    assert (resolution.settings.credential == ("static",)) is not entra
