@@ -13,6 +13,7 @@ from typing import Optional
 from urllib.parse import quote, unquote
 
 from . import names
+from .hostnames import host_matches, parse_host, parse_host_pattern
 
 __all__ = [
     "FEED_HOSTS",
@@ -44,10 +45,6 @@ _ORG_IN_HOST = {
 # Every built-in feed host (for messages about hosts that are not ours).
 FEED_HOSTS = (*_ORG_IN_PATH, *_ORG_IN_HOST)
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
-_PORT = re.compile(r"^[0-9]{1,5}$")
-# Characters a host name may have; anything else (`%`, unicode, ...) is refused, not guessed.
-_HOST_CHARS = re.compile(r"^[a-z0-9._-]+$")
-_IPV6_CHARS = re.compile(r"^[0-9a-f:.]+$")
 
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -185,19 +182,6 @@ def expand_vssps(template: str, org: str) -> str:
     return f"{scheme}{sep}{host}{slash}{path.replace('{org}', _segment(org))}"
 
 
-def host_matches(host: str, pattern: str) -> bool:
-    """A host section's `host` against a URL's host, case-insensitive: exact, or with an explicit
-    `*.example.com` any one label in front of `example.com` (like a TLS wildcard: not
-    `example.com` itself, not `a.b.example.com`)."""
-    host = host.lower().rstrip(".")
-    pattern = pattern.lower().rstrip(".")
-    if pattern.startswith("*."):
-        suffix = pattern[1:]
-        label = host[: -len(suffix)]
-        return len(suffix) > 1 and host.endswith(suffix) and bool(label) and not set(label) & {".", "*"}
-    return bool(pattern) and host == pattern
-
-
 def is_feed_host(host: str) -> bool:
     """A built-in Azure DevOps feed host (for messages about URLs that are not feed URLs)."""
     host = host.lower().rstrip(".")
@@ -211,48 +195,6 @@ def _org_label(host: str) -> Optional[tuple[str, str]]:
         if host.endswith("." + suffix) and label and "." not in label:
             return kind, label
     return None
-
-
-def parse_host(value: str) -> tuple[str, Optional[int]]:
-    """Split `host[:port]` (IPv6 in brackets) into a lower-case host and an optional port."""
-    value = value.strip()
-    if value.startswith("["):
-        end = value.find("]")
-        if end < 0:
-            raise ValueError("unclosed '[' in host")
-        host, rest = value[1:end].lower(), value[end + 1 :]
-        if not _IPV6_CHARS.match(host):
-            raise ValueError("bad IPv6 address")
-        if rest and not (rest.startswith(":") and _PORT.match(rest[1:])):
-            raise ValueError("bad port")
-        return host, _port(rest[1:]) if rest else None
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        host, port = value, ""
-    elif not _PORT.match(port) or not host or ":" in host:
-        raise ValueError("bad port")
-    host = host.lower()
-    if not _HOST_CHARS.match(host):
-        raise ValueError("bad character in host name")
-    return host, _port(port) if port else None
-
-
-def parse_host_pattern(value: str) -> tuple[str, Optional[int]]:
-    """A `host` qualifier: `host[:port]`, or `*.example.com[:port]` for its subdomains."""
-    value = value.strip()
-    if value.startswith("*."):
-        host, port = parse_host(value[2:])
-        if ":" in host or "." not in host:
-            raise ValueError("a wildcard needs a domain name after '*.'")
-        return "*." + host, port
-    return parse_host(value)
-
-
-def _port(text: str) -> int:
-    number = int(text)
-    if not 0 < number < 65536:
-        raise ValueError("port out of range")
-    return number
 
 
 def _split(service: str) -> Optional[tuple[str, str, str]]:
