@@ -197,7 +197,10 @@ def test_explain_and_check_say_the_rule(
         in err
     )
     code, out, _err = run_cli(capsys, "explain", fake.feed_url("contoso", "main"), "--config", str(path))
-    assert "no Entra token is sent, a PAT is used" in out
+    assert (
+        "no host section for this host sets tenant or authority_host: no Entra token is sent, a PAT is used"
+        in out
+    )
 
 
 # -- nothing but a configured static token over plain http ------------------------------------
@@ -313,3 +316,21 @@ def test_only_a_host_section_opens_its_host_to_entra(clean_env: CleanEnv, config
     assert resolution is not None and not resolution.errors
     assert entra_less(resolution.ref, resolution.settings) is not entra
     assert (resolution.settings.credential == ("static",)) is not entra
+
+
+def test_check_counts_a_wildcard_or_port_less_section_for_its_hosts(
+    cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import run_cli
+
+    path = cli_env.root / "overlap.cfg"
+    path.write_text(
+        '[artifacts host="*.example.com"]\ntenant = contoso.com\n'
+        '[artifacts host="a.example.com"]\nscopes = vso.packaging_write\n'
+        '[artifacts host="b.example.net"]\nauthority_host = https://login.microsoftonline.us\n'
+        '[artifacts host="b.example.net:8443"]\npath_prefix = /tfs\n',
+        encoding="utf-8",
+    )
+    code, _out, err = run_cli(capsys, "check", "--config", str(path))
+    assert code == 0
+    assert "no Entra token is ever sent" not in err, err

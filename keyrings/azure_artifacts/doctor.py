@@ -170,7 +170,9 @@ class _Doctor:
             kind = handed.kind if handed is not None else "static"
             return skipped(f"not needed: a {kind} credential is handed over as it is")
         if entra_less(ref, settings):
-            return skipped("not needed: no tenant or authority_host for this host, so no Entra sign-in")
+            return skipped(
+                "not needed: no host section for this host sets tenant or authority_host, so no Entra sign-in"
+            )
         authority = signin.authority()
         if authority.how == "unknown":
             unreachable = self._unreachable()

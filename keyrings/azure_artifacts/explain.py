@@ -93,7 +93,8 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
         notes.append(f"Problem   {reason}")
     if entra_less(resolution.ref, settings):
         notes.append(
-            "Note      no tenant or authority_host for this host: no Entra token is sent, a PAT is used"
+            "Note      no host section for this host sets tenant or authority_host: no Entra token is "
+            "sent, a PAT is used"
         )
     if settings.auth == "session" and APP_ONLY & set(chain(resolution, ctx)):
         notes.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..urls import parse_host_pattern
+from ..urls import host_matches, parse_host_pattern
 from .files import problem
 
 if TYPE_CHECKING:
@@ -24,10 +24,18 @@ def host_messages(valid: ValidConfig) -> tuple[list[str], list[str]]:
             by_host.setdefault(parse_host_pattern(section.qualifiers["host"]), []).append(section)
     warnings: list[str] = []
     notes: list[str] = []
-    for (host, _port), sections in by_host.items():
+    for (host, port), sections in by_host.items():
         path = valid.raw.path
         first = sections[0].name
-        options = [valid.options[s.name] for s in sections]
+        # Every host section that also applies to this host: `*.example.com` to `a.example.com`,
+        # a port-less one to the same host with a port.
+        options = [
+            valid.options[s.name]
+            for (other, other_port), group in by_host.items()
+            if (other == host or (not host.startswith("*.") and host_matches(host, other)))
+            and other_port in (None, port)
+            for s in group
+        ]
         form = (
             f"matches any one-label subdomain of {host[2:]} (not {host[2:]} itself)"
             if host.startswith("*.")
