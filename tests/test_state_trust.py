@@ -12,9 +12,8 @@ import stat
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 from test_credentials_fake import options, token_via
@@ -30,16 +29,23 @@ if TYPE_CHECKING:
     from conftest import CleanEnv, Logged
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="owners and mode bits mean nothing on Windows")
-needs_root = pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="chown to another user needs root")
+needs_root = pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0, reason="chown to another user needs root"
+)
 NOBODY = 65534
 CACHE = "msal_token_cache.bin"
 
 
-@pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
+def with_app(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """The fake with a service principal, os.environ clean but for its CA."""
     fake_azure.add_app(APP_ID, secret=APP_SECRET)
     clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    yield fake_azure
+    return fake_azure
+
+
+@pytest.fixture
+def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    return with_app(fake_azure, clean_env, monkeypatch)
 
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
@@ -148,7 +154,9 @@ def test_a_directory_above_that_others_may_write_is_refused_unless_sticky(
 
 
 @posix_only
-@pytest.mark.parametrize("name", ["secrets/" + "a" * 64 + ".json", "warm/x.json", "pats/x.json", "discovery.json"])
+@pytest.mark.parametrize(
+    "name", ["secrets/" + "a" * 64 + ".json", "warm/x.json", "pats/x.json", "discovery.json"]
+)
 def test_json_state_files_never_follow_a_symlink(tmp_path: Path, name: str) -> None:
     target = tmp_path / "elsewhere.json"
     target.write_text('{"planted": true}')
@@ -208,7 +216,9 @@ HOLD_LOCK = textwrap.dedent(
 
 
 @posix_only
-def test_a_lock_left_by_a_killed_process_does_not_block_a_silent_sign_in(fake: FakeAzure, tmp_path: Path) -> None:
+def test_a_lock_left_by_a_killed_process_does_not_block_a_silent_sign_in(
+    fake: FakeAzure, tmp_path: Path
+) -> None:
     state = tmp_path / "state"
     fake.device_user(approve_after_polls=1)
     token_via("device_code", options(fake, {}, interactive=True, state_dir=state))
@@ -226,7 +236,9 @@ def test_a_lock_left_by_a_killed_process_does_not_block_a_silent_sign_in(fake: F
         holder.wait(timeout=10)
     _expire_access_tokens(state / CACHE)  # so the silent sign-in refreshes and saves (takes the lock)
     fake.clear_log()
-    token = chain.build_flow("shared_cache", options(fake, {}, state_dir=state, timeout=5.0)).get_token(ADO_SCOPE)
+    token = chain.build_flow("shared_cache", options(fake, {}, state_dir=state, timeout=5.0)).get_token(
+        ADO_SCOPE
+    )
     assert fake.lookup(token.token) is not None and fake.count("token") == 1
 
 
@@ -245,7 +257,7 @@ class KeyringPersistence:
     the state directory, only a signal file is touched there."""
 
     is_encrypted = True
-    items: dict[str, str] = {}
+    items: ClassVar[dict[str, str]] = {}
 
     def __init__(self, path: Path, fail: bool = False) -> None:
         self.signal = _msal_cache.SafeFile(path)
