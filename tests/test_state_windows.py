@@ -234,12 +234,12 @@ class CredentialManager(MemoryKeyring):
     CredWrite refuses a blob over CRED_MAX_CREDENTIAL_BLOB_SIZE (2560 bytes; Microsoft Learn,
     CREDENTIALW structure). Module name as keyring's (keyring/backends/Windows.py)."""
 
-    writes = 0
+    attempts = 0
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        self.attempts += 1
         if len(password.encode("utf-16-le")) > 2560:
             raise OSError(1783, "CredWrite", "The stub received bad data")
-        self.writes += 1
         super().set_password(service, username, password)
 
 
@@ -264,7 +264,7 @@ def test_a_secret_too_long_for_credential_manager_is_not_offered_to_it(tmp_path:
     vault = CredentialManager()
     store = PatStore(tmp_path / "pats", backends=[vault])
     long = replace(pat(86400), secret="x" * 1281)  # 2562 bytes in UTF-16
-    assert store.put(KEY, long) == "file" and vault.writes == 0 and vault.items == {}
+    assert store.put(KEY, long) == "file" and vault.attempts == 0 and vault.items == {}
     assert store.get(KEY) == long
 
 
