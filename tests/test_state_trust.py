@@ -259,12 +259,13 @@ class KeyringPersistence:
     is_encrypted = True
     items: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, path: Path, fail: bool = False) -> None:
+    def __init__(self, path: Path, fail: bool = False, fail_save: bool = False) -> None:
         self.signal = _msal_cache.SafeFile(path)
         self.fail = fail
+        self.fail_save = fail_save
 
     def save(self, content: str) -> None:
-        if self.fail:
+        if self.fail or self.fail_save:
             raise RuntimeError("User interaction is not allowed. (-25308)")  # Keychain over SSH
         self.items[self.signal.get_location()] = content
         self.signal.touch()

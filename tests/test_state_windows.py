@@ -278,3 +278,20 @@ def test_an_older_shared_record_is_read_once_and_stored_per_key(tmp_path: Path) 
     assert store.get(KEY) == record
     assert keyring.items == {(service_name(KEY), KEY): record.secret}
     assert store.get(KEY) == record
+
+
+def test_a_keyring_that_refuses_only_to_save_keeps_the_sign_in_in_the_file(
+    fake: FakeAzure, tmp_path: Path, logged: Logged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(KeyringPersistence, "items", {})
+    monkeypatch.setattr(
+        _msal_cache, "encrypted", lambda path, environ: KeyringPersistence(path, fail_save=True)
+    )
+    monkeypatch.setattr(_msal_cache, "_fallen", set())
+    _msal_cache_forget()
+    state = tmp_path / "state"
+    fake.device_user(approve_after_polls=1)
+    assert token_via("device_code", options(fake, {}, interactive=True, state_dir=state))
+    assert len([w for w in logged.warnings() if "OS keyring refused" in w]) == 1
+    assert "RefreshToken" in (state / CACHE).read_text() and KeyringPersistence.items == {}
+    _msal_cache_forget()
