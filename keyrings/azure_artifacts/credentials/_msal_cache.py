@@ -22,6 +22,7 @@ from .._log import get_logger
 from ..errors import AzureArtifactsError
 from ..statefs import (
     atomic_write_bytes,
+    check_trusted,
     ensure_dir,
     file_lock,
     read_private,
@@ -161,6 +162,7 @@ def build(path: Path, environ: Mapping[str, str]) -> Any:
             self.reload()
             return super().search(credential_type, **kwargs)
 
+    check_trusted(path.parent)  # UntrustedState: never read or write a sign-in there
     with warn_on_write_failure(path.parent, NOT_KEPT):
         ensure_dir(path.parent)  # 0700, parents it creates included
     return LockedTokenCache()
