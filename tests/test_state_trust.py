@@ -310,3 +310,16 @@ def test_logout_all_clears_a_sign_in_kept_in_the_os_keyring(
     (state / CACHE).touch()  # the signal file alone: the sign-in itself was in the keyring
     with pytest.raises(CredentialUnavailable, match="no cached sign-in"):
         token_via("shared_cache", options(fake, {}, state_dir=state))
+
+
+@posix_only
+def test_the_sign_in_cache_refuses_a_shared_directory_too(fake: FakeAzure, tmp_path: Path) -> None:
+    """Flows get a state directory from the lookup (already checked); built on their own, the
+    MSAL cache checks it again rather than read or write a refresh token there."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    _msal_cache_forget()
+    with pytest.raises(statefs.UntrustedState, match="writable by group or others"):
+        token_via("device_code", options(fake, {}, interactive=True, state_dir=shared))
+    assert list(shared.iterdir()) == [] and fake.count("devicecode") == 0
