@@ -54,11 +54,8 @@ def forget_sign_ins(state_dir: Path, environ: Mapping[str, str] | None = None) -
         for key in [k for k in _apps if k[2] == path]:
             del _apps[key]
     problems = clear(path, os.environ if environ is None else environ)
-    return (
-        problems
-        if remove(Path(state_dir) / METADATA_FILE)
-        else [*problems, str(Path(state_dir) / METADATA_FILE)]
-    )
+    metadata = Path(state_dir) / METADATA_FILE
+    return problems if remove(metadata) else [*problems, str(metadata)]
 
 
 def token_cache(options: FlowOptions) -> Any:
