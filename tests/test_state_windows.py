@@ -7,7 +7,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +21,7 @@ import pytest
 from test_credentials_fake import options, token_via
 from test_pats import KEY, MemoryKeyring, pat
 from test_pats_fake import PatWorld, make_world
-from test_state_trust import CACHE, KeyringPersistence, _msal_cache_forget, lookup_env, with_app
+from test_state_trust import CACHE, NOBODY, KeyringPersistence, _msal_cache_forget, lookup_env, with_app
 
 from keyrings.azure_artifacts import service, statefs
 from keyrings.azure_artifacts.app import App
@@ -295,3 +299,67 @@ def test_a_keyring_that_refuses_only_to_save_keeps_the_sign_in_in_the_file(
     assert len([w for w in logged.warnings() if "OS keyring refused" in w]) == 1
     assert "RefreshToken" in (state / CACHE).read_text() and KeyringPersistence.items == {}
     _msal_cache_forget()
+
+
+# -- the same, for real: a lookup run as an unprivileged user --------------------------------
+
+LOOKUP = textwrap.dedent(
+    """
+    import json, os, sys
+    from keyrings.azure_artifacts import service
+    found = service.lookup(sys.argv[1], None, environ=dict(os.environ))
+    print(json.dumps(found))
+    """
+)
+
+
+SETPRIV = shutil.which("setpriv")
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() != 0 or SETPRIV is None,
+    reason="needs root and setpriv to run a lookup as nobody",
+)
+@pytest.mark.parametrize(
+    ("owner", "mode", "answers", "says"),
+    [(NOBODY, 0o500, True, "cannot write to"), (0, 0o700, False, "refusing")],
+)
+def test_a_lookup_as_a_user_who_cannot_write_the_state_directory(
+    fake: FakeAzure, clean_env: CleanEnv, owner: int, mode: int, answers: bool, says: str
+) -> None:
+    """Owned by the user but read-only: the secret comes back uncached, with one line. Owned by
+    root (as after a run with sudo, or an elevated shell on Windows): refused in one line."""
+    base = Path(tempfile.mkdtemp(prefix="state-as-nobody-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        (base / "home").mkdir()
+        os.chown(base / "home", NOBODY, NOBODY)
+        ca = base / "ca.pem"
+        shutil.copy(fake.ca_path, ca)
+        ca.chmod(0o644)
+        state = base / "state"
+        state.mkdir(mode=mode)
+        os.chown(state, owner, owner)
+        env = lookup_env(fake, clean_env, state)
+        config = base / "keyringrc.cfg"
+        shutil.copy(env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"], config)
+        config.chmod(0o644)
+        env.update(
+            KEYRINGS_AZURE_ARTIFACTS_CONFIG=str(config), HOME=str(base / "home"),
+            REQUESTS_CA_BUNDLE=str(ca), SSL_CERT_FILE=str(ca),
+        )  # fmt: skip
+        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "UV_CACHE_DIR"):
+            env.pop(name, None)
+        done = subprocess.run(
+            [str(SETPRIV), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", LOOKUP,
+             fake.feed_url("contoso", "main")],
+            capture_output=True, text=True, timeout=120, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        found = json.loads(done.stdout)
+        assert (found is not None and fake.lookup(found[1]) is not None) is answers, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0] and str(state) in lines[0], lines
+        assert list(state.iterdir()) == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
