@@ -227,11 +227,11 @@ class Clock:
 
 
 def test_lock_timeout_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from keyrings.azure_artifacts import cache
+    from keyrings.azure_artifacts import statefs
 
     path = tmp_path / "x.lock"
     clock = Clock()
-    monkeypatch.setattr(cache, "time", clock)
+    monkeypatch.setattr(statefs, "time", clock)
     with file_lock(path, 1.0):
         # flock locks are per open file description: a second open in this process contends.
         with pytest.raises(LockTimeout) as info, file_lock(path, 0.2):

@@ -233,9 +233,10 @@ def test_keyring_holds_the_secret_and_the_index_does_not(tmp_path: Path) -> None
     record = pat(10 * DAY)
     assert store.put(KEY, record).endswith("MemoryKeyring")
     assert "s3cr3t" not in (tmp_path / "pats" / f"{KEY}.json").read_text()
-    stored = json.loads(memory.items[(SERVICE, KEY)])
-    assert stored["secret"] == record.secret and stored["authorization_id"] == "auth-1"
-    assert stored["expires_at"] == record.expires_at and stored["scopes"] == ["vso.packaging"]
+    # One credential per PAT, holding only the secret: the metadata is in the index.
+    assert memory.items == {(f"{SERVICE} {KEY}", KEY): record.secret}
+    index = json.loads((tmp_path / "pats" / f"{KEY}.json").read_text())
+    assert index["pat"]["authorization_id"] == "auth-1" and index["pat"]["expires_at"] == record.expires_at
     assert PatStore(tmp_path / "pats", backends=[memory]).get(KEY) == record
     store.delete(KEY)
     assert memory.items == {}

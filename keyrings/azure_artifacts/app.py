@@ -169,11 +169,17 @@ class App:
                     if pat.service == service_url:
                         store.delete(key)
         # Last: revoking needed the sign-in.
-        ctx.secret_cache().clear()
-        forget_sign_ins(ctx.state_dir())
+        kept = [str(path) for path in ctx.secret_cache().clear()]
+        kept += forget_sign_ins(ctx.state_dir(), ctx.environ)
         if failures:
             raise AzureArtifactsError(
                 f"{len(failures)} feed(s) kept their PATs, they could not be revoked: {failures[0]}"
+            )
+        if kept:  # Windows: another process (pip, an antivirus) still holds the file
+            more = f" (+{len(kept) - 1} more)" if len(kept) > 1 else ""
+            raise AzureArtifactsError(
+                f"could not remove {kept[0]}{more}: another process may hold it; "
+                "close pip/uv and run logout --all again"
             )
 
     # -- tools ----------------------------------------------------------------------------

@@ -1,13 +1,10 @@
-"""Secrets and small state on disk: 0700 directory, 0600 files, atomic writes, tolerant reads.
+"""Secrets and small facts on disk, one 0600 JSON file per key (file handling: `statefs.py`).
 
 Storage is one JSON file per key (`<dir>/<key>.json`): writers for different
 feeds never contend, a corrupted file loses one entry rather than all of them, and
 `os.replace` makes each write atomic without a read-modify-write cycle.
 
-The inter-process lock is `fcntl.flock` (POSIX) or `msvcrt.locking` (Windows) on a
-`<key>.lock` file, polled until a deadline. Unlike msal-extensions' `CrossPlatLock`
-(create-exclusive lock file, fixed 5 s wait), the OS releases a flock when its holder
-dies, so a crashed process never leaves a stale lock behind, and the timeout is ours.
+The inter-process lock per key is `statefs.file_lock`.
 """
 
 from __future__ import annotations
@@ -16,33 +13,25 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
-import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from ._log import fingerprint, get_logger
-from .errors import AzureArtifactsError
 
-ENV_STATE_DIR = "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"
+# Re-exported: other modules (and other branches) import these from here.
+from .statefs import ENV_STATE_DIR as ENV_STATE_DIR
+from .statefs import LockTimeout as LockTimeout
+from .statefs import atomic_write_json as atomic_write_json
+from .statefs import discard, file_lock, remove
+from .statefs import ensure_dir as ensure_dir
+from .statefs import read_json as read_json
+
+_discard = discard
 KINDS = ("bearer", "session", "pat", "static")
 _SUFFIX = ".json"
-
-
-class LockTimeout(AzureArtifactsError):
-    """Another process held the lock for longer than we were willing to wait."""
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        super().__init__(
-            f"gave up waiting {timeout:g} s for {path.name}: another process or thread is still "
-            "obtaining this secret (a sign-in may be waiting for a person); retry when it has "
-            "finished, the lock goes away with it"
-        )
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -54,86 +43,6 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
     from keyring.util import platform_
 
     return Path(platform_.data_root()) / "azure-artifacts"
-
-
-def ensure_dir(directory: Path) -> Path:
-    """Create the directory private to this user (0700), and every parent it has to create with
-    it (`Path.mkdir(parents=True)` would leave those at the umask's 0755); tighten the directory
-    itself if it already exists. Parents that exist already are not ours and are left alone."""
-    missing: list[Path] = []
-    current = directory
-    while not current.exists() and current.parent != current:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another process may have just made it
-            path.mkdir(mode=0o700)
-    if os.name == "posix":
-        st = directory.stat()
-        if st.st_mode & 0o077 and st.st_uid == os.getuid():
-            os.chmod(directory, 0o700)
-    return directory
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write JSON to `path` as 0600 via a temp file in the same directory, fsync and replace."""
-    ensure_dir(path.parent)
-    payload = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        if os.name == "posix":
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":
-        with contextlib.suppress(OSError):
-            dfd = os.open(str(path.parent), os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-
-
-def read_json(path: Path) -> Any:
-    """The JSON in `path`, or None if it is absent, unreadable, corrupt, not ours or too open.
-
-    A file that is corrupt, owned by someone else or readable by others is removed (when
-    we may) so the next write rebuilds it; this never raises.
-    """
-    log = get_logger()
-    try:
-        fd = os.open(str(path), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.debug("cache: cannot open %s (%s); ignored", path.name, type(exc).__name__)
-        return None
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            if os.name == "posix":
-                st = os.fstat(fh.fileno())
-                if st.st_uid != os.getuid() or st.st_mode & 0o077:
-                    log.debug("cache: %s has wrong owner or mode; ignored", path.name)
-                    _discard(path)
-                    return None
-            raw = fh.read()
-        return json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        log.debug("cache: %s unreadable (%s); discarded", path.name, type(exc).__name__)
-        _discard(path)
-        return None
-
-
-def _discard(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 def is_key(text: str) -> bool:
@@ -297,10 +206,10 @@ class SecretCache:
         self._memo[key] = entry
         get_logger().debug("cache: stored %s (%s, %s)", key[:12], entry.kind, entry.org)
 
-    def delete(self, key: str) -> None:
-        """Forget an entry; absent is fine."""
+    def delete(self, key: str) -> bool:
+        """Forget an entry; absent is fine. False when the file could not be removed."""
         self._memo.pop(key, None)
-        _discard(self._path(key))
+        return remove(self._path(key))
 
     def entries(self) -> list[tuple[str, CachedSecret]]:
         """Every readable entry, stale or not, sorted by key."""
@@ -316,77 +225,13 @@ class SecretCache:
                 out.append((key, entry))
         return out
 
-    def clear(self) -> None:
-        """Forget every entry."""
-        for key, _entry in self.entries():
-            self.delete(key)
+    def clear(self) -> list[Path]:
+        """Forget every entry; returns the files that could not be removed."""
+        kept = [self._path(key) for key, _entry in self.entries() if not self.delete(key)]
         self._memo.clear()
+        return kept
 
     def lock(self, key: str, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
         """An inter-process lock for `key` (so concurrent processes create one token, not many)."""
         self._path(key)  # validates the key
         return file_lock(self.directory / (key + ".lock"), timeout)
-
-
-@contextlib.contextmanager
-def file_lock(path: Path, timeout: float, poll: float = 0.05) -> Iterator[None]:
-    """Hold an OS advisory lock on `path`, waiting at most `timeout` seconds (raises LockTimeout).
-
-    Where the lock file cannot be created at all (read-only or full disk, a file where the
-    directory should be), the caller runs unlocked: the state cannot be written either, so
-    there is nothing to protect, and the lookup still gets its secret.
-    """
-    log = get_logger()
-    try:
-        ensure_dir(path.parent)
-        fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        log.warning("cannot lock %s (%s): going on without the lock", path.parent, exc.__class__.__name__)
-        yield
-        return
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if _try_lock(fd):
-                break
-            if time.monotonic() >= deadline:
-                log.debug("cache: lock %s not acquired within %g s", path.name, timeout)
-                raise LockTimeout(path, timeout)
-            time.sleep(poll)
-        log.debug("cache: locked %s", path.name)
-        try:
-            yield
-        finally:
-            _unlock(fd)
-    finally:
-        os.close(fd)
-
-
-if sys.platform == "win32":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-    def _unlock(fd: int) -> None:
-        with contextlib.suppress(OSError):
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)

@@ -47,14 +47,21 @@ class Context:
     checkpoint: Optional[dict[str, Any]] = None  # the inputs that decided which cache entry to read
     _http: dict[float, Http] = field(default_factory=lambda: _POOL, repr=False)
     _pats: Optional[PatStore] = field(default=None, repr=False)
+    _state: Optional[Path] = field(default=None, repr=False)
 
     def interactive(self, setting: str) -> bool:
         return is_interactive(setting, self.environ, self.stderr_isatty)
 
     def state_dir(self) -> Path:
-        from .cache import state_dir
+        """The state directory, checked once: raises UntrustedState when others can change it."""
+        if self._state is None:
+            from .cache import state_dir
+            from .statefs import check_trusted
 
-        return state_dir(self.environ)
+            state = state_dir(self.environ)
+            check_trusted(state)
+            self._state = state
+        return self._state
 
     def secret_cache(self) -> SecretCache:
         from .cache import SecretCache

@@ -109,10 +109,11 @@ class _Doctor:
             ("keyring", lambda: keyring_checks.in_process(self.url, self.environ), ("url",)),
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
             ("config", self.config_step, ("url",)),
-            ("tenant", self.tenant_step, ("url", "config")),
-            ("credential", self.credential_step, ("url", "config")),
-            ("exchange", self.exchange_step, ("url", "config", "credential")),
-            ("feed", self.feed_step, ("url", "config", "credential", "exchange")),
+            ("state", self.state_step, ("url",)),
+            ("tenant", self.tenant_step, ("url", "config", "state")),
+            ("credential", self.credential_step, ("url", "config", "state")),
+            ("exchange", self.exchange_step, ("url", "config", "state", "credential")),
+            ("feed", self.feed_step, ("url", "config", "state", "credential", "exchange")),
         ]
 
     def url_step(self) -> Outcome:
@@ -125,6 +126,15 @@ class _Doctor:
         named = (("org", ref.org), ("project", ref.project), ("feed", ref.feed), ("view", ref.view))
         parts = ", ".join(f"{name} {value}" for name, value in named if value)
         return ok(f"{ref.netloc} ({where}): {parts}" + (", upload URL" if ref.upload else ""))
+
+    def state_step(self) -> Outcome:
+        """The state directory is ours alone (a refused one fails here, with the fix)."""
+        from .cache import state_dir
+        from .statefs import check_trusted
+
+        state = state_dir(self.environ)
+        check_trusted(state)  # UntrustedState: the step fails with its one line
+        return ok(f"{state}" + ("" if state.is_dir() else " (created on first use)"))
 
     def config_step(self) -> Outcome:
         from . import service

@@ -68,7 +68,9 @@ def lookup(
     """(username, secret) for one of our URLs, or None (never raises for a refusal: one line)."""
     from .cache import state_dir
     from .context import Context
+    from .errors import AzureArtifactsError
     from .inputs import Inputs
+    from .statefs import check_trusted
 
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
@@ -79,6 +81,11 @@ def lookup(
     config = config_path(inputs.environ)
     state = state_dir(inputs.environ)
     inputs.note_file(config)
+    try:
+        check_trusted(state)
+    except AzureArtifactsError as exc:
+        log.warning("no credential for '%s': %s", ref.org, one_line(exc))
+        return None
     warm = _warm(service, config, state, environ)
     if warm is not None:
         log.debug("%s: warm cache hit (%s, %s)", service, warm.kind, fingerprint(warm.secret))
@@ -117,9 +124,9 @@ def lookup(
 
 def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None) -> Optional[Secret]:
     """The lookup's secret, or None with one warning line naming the org and what to do."""
-    from .cache import LockTimeout
     from .errors import AzureArtifactsError
     from .lookup import obtain as run
+    from .statefs import LockTimeout
 
     try:
         found = run(resolution, ctx, username)

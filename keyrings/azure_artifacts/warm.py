@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .cache import CachedSecret, SecretCache, atomic_write_json, is_key, read_json
+from .cache import CachedSecret, SecretCache, is_key
 from .inputs import unchanged
+from .statefs import atomic_write_json, read_json
 
 FORMAT = 2
 VARIANTS = 8  # input sets remembered per service (two shells with different identities, ...)

@@ -6,14 +6,12 @@ msal and msal-extensions are imported inside functions only.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from .._log import get_logger
 from .._text import is_guid
 from ..errors import AuthenticationFailed, CredentialUnavailable
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
@@ -41,24 +39,13 @@ def cache_path(options: FlowOptions) -> Path | None:
     return None if options.state_dir is None else Path(options.state_dir) / CACHE_FILE_NAME
 
 
-def _persistence(path: Path, environ: Mapping[str, str]) -> Any:
-    """Encrypted persistence where the platform has it, else a 0600 plain file (said once, on stderr)."""
-    from msal_extensions import FilePersistence, build_encrypted_persistence
+def forget_sign_ins(state_dir: Path, environ: Mapping[str, str] | None = None) -> list[str]:
+    """`logout --all`: drop the persisted MSAL cache (refresh tokens, accounts) of `state_dir`,
+    in the OS keyring too. Returns what could not be removed."""
+    import os
 
-    reason = ""
-    if sys.platform.startswith("linux") and not environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        reason = "no D-Bus session for libsecret"
-    else:
-        try:
-            return build_encrypted_persistence(str(path))
-        except Exception as exc:  # missing libsecret/gi, locked keychain, unsupported platform
-            reason = one_line(exc, type(exc).__name__)
-    get_logger().info("MSAL token cache: plain 0600 file %s (encryption unavailable: %s)", path, reason)
-    return FilePersistence(str(path))
-
-
-def forget_sign_ins(state_dir: Path) -> None:
-    """`logout --all`: drop the persisted MSAL cache (refresh tokens, accounts) of `state_dir`."""
+    from ..statefs import remove
+    from ._msal_cache import clear
     from ._msal_http import FILE_NAME as METADATA_FILE
 
     path = Path(state_dir) / CACHE_FILE_NAME
@@ -66,8 +53,9 @@ def forget_sign_ins(state_dir: Path) -> None:
         _caches.pop(path, None)
         for key in [k for k in _apps if k[2] == path]:
             del _apps[key]
-    for name in (CACHE_FILE_NAME, CACHE_FILE_NAME + ".lockfile", METADATA_FILE):
-        (Path(state_dir) / name).unlink(missing_ok=True)
+    problems = clear(path, os.environ if environ is None else environ)
+    metadata = Path(state_dir) / METADATA_FILE
+    return problems if remove(metadata) else [*problems, str(metadata)]
 
 
 def token_cache(options: FlowOptions) -> Any:
@@ -78,12 +66,9 @@ def token_cache(options: FlowOptions) -> Any:
     with _lock:
         cache = _caches.get(path)
         if cache is None:
-            from msal_extensions import PersistedTokenCache
+            from ._msal_cache import build
 
-            from ..cache import ensure_dir
-
-            ensure_dir(path.parent)  # 0700, parents it creates included
-            cache = PersistedTokenCache(_persistence(path, options.environ))
+            cache = build(path, options.environ)
             _caches[path] = cache
     return cache
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Protocol
 
-from .._log import fingerprint, get_logger, one_line
+from .._log import fingerprint, get_logger
 from ..secret import Secret
 
 if TYPE_CHECKING:
@@ -98,7 +98,9 @@ class CachedMode:
                     try:
                         cache.put(key, hit)
                     except OSError as exc:  # a full or read-only disk costs the cache, not the secret
-                        log.warning("could not cache the secret for '%s': %s", hit.org, one_line(exc))
+                        from ..statefs import write_failed
+
+                        write_failed(cache.directory, exc)
         else:
             log.debug("using cached %s secret %s", hit.kind, fingerprint(hit.secret))
         return Secret(username or hit.username, hit.secret, hit.kind, hit.expires_at, key, hit.scopes)

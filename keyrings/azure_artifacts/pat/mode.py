@@ -123,6 +123,7 @@ class PatMode:
         from .client import create_pat, revoke_pat
         from .policy import pat_scopes, valid_to
 
+        signin.ctx.pat_store().ensure_writable()  # a PAT that cannot be kept is never made
         grant = signin.token()
         if grant.app_only:
             raise AuthenticationFailed(app_only_message(grant.flow))

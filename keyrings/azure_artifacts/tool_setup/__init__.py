@@ -188,6 +188,8 @@ def _read(path: Path) -> Optional[str]:
 def apply(edits: Iterable[FileEdit]) -> list[Path]:
     """Write the edits that change something, each atomically; every target is checked first, so a
     failure leaves every file as it was. Returns the paths written."""
+    from ..statefs import writable
+
     changed = [edit for edit in edits if edit.changed]
     targets = [(edit, Path(os.path.realpath(edit.path))) for edit in changed]  # a symlink stays one
     for edit, target in targets:
@@ -197,7 +199,8 @@ def apply(edits: Iterable[FileEdit]) -> list[Path]:
             raise SetupError(
                 f"{edit.path}: cannot write ({exc.strerror or exc.__class__.__name__})"
             ) from None
-        if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        # A directory is tested by trying: os.access(dir, W_OK) is always true on Windows.
+        if not writable(target.parent) or (target.exists() and not os.access(target, os.W_OK)):
             raise SetupError(f"{edit.path}: cannot write (permission denied)")
     for edit, target in targets:
         _write(edit, target)
