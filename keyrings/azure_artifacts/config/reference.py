@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..credentials.names import ALL_NAMES
+from ..credentials.registry import ALL_NAMES
 from . import values
 from .options import HOST_ONLY_OPTIONS, OPTION_NAMES
 from .settings import Settings
