@@ -104,7 +104,10 @@ class CachedMode:
                     grant = signin.token()
                     hit = self.issue(signin, grant)
                     if _signs_in_person(grant):
-                        key = self.key(signin)  # a first sign-in adds the account the key names
+                        # A first sign-in adds the account the key names: key and warm-path
+                        # inputs are taken again, now with the account in the MSAL cache.
+                        key = self.key(signin)
+                        signin.ctx.decided()
                     try:
                         cache.put(key, hit)
                     except OSError as exc:  # a full or read-only disk costs the cache, not the secret
