@@ -4,7 +4,7 @@ their own lifecycle and store (`pat/`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from .._log import fingerprint, get_logger, one_line
 from ..secret import Secret
@@ -68,10 +68,17 @@ def secret_key(signin: SignIn, **more: str) -> str:
     )
 
 
-def _signs_in_person(grant: Grant) -> bool:
+def settled_key(signin: SignIn, grant: Grant, key: str, make: Callable[[SignIn], str]) -> str:
+    """The key to store a new secret under. A person's first sign-in adds the account the key
+    names, so key and warm-path inputs are taken again, now with the account in the MSAL cache;
+    a process signing in silently next finds the secret."""
     from ..credentials.registry import flow_class
 
-    return flow_class(grant.flow).identity_group == "msal_user"
+    if flow_class(grant.flow).identity_group != "msal_user":
+        return key
+    settled = make(signin)
+    signin.ctx.decided()
+    return settled
 
 
 def identity_meta(grant: Grant) -> dict[str, str]:
@@ -103,11 +110,7 @@ class CachedMode:
                 if hit is None:
                     grant = signin.token()
                     hit = self.issue(signin, grant)
-                    if _signs_in_person(grant):
-                        # A first sign-in adds the account the key names: key and warm-path
-                        # inputs are taken again, now with the account in the MSAL cache.
-                        key = self.key(signin)
-                        signin.ctx.decided()
+                    key = settled_key(signin, grant, key, self.key)
                     try:
                         cache.put(key, hit)
                     except OSError as exc:  # a full or read-only disk costs the cache, not the secret
