@@ -41,7 +41,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
         f"`auto`, or one name or a comma list tried in order: {_codes(ALL_NAMES)}",
         "How an Entra ID token (or a static secret) is obtained. `auto` tries static → Azure Pipelines → "
         "environment → workload identity → managed identity (only when its variables are set) → "
-        "Azure CLI → the cache of an earlier sign-in → interactive sign-in when allowed.",
+        "the cache of an earlier sign-in → Azure CLI (skipped when it fails) → interactive sign-in "
+        "when allowed.",
     ),
     "tenant": (
         "tenant GUID or domain name",
