@@ -346,3 +346,26 @@ def test_grant_app_only_follows_the_claims_not_the_flow() -> None:
     # Only a token that is not a JWT falls back on what the flow is for.
     assert _grant("opaque", "managed_identity")() is True
     assert _grant("opaque", "shared_cache")() is False
+
+
+@pytest.mark.parametrize(("username", "app_only"), [(None, True), ("ann@contoso.com", False)])
+def test_a_refused_exchange_hands_over_an_app_only_token_from_az_but_never_a_persons(
+    fake: FakeAzure,
+    clean_env: CleanEnv,
+    lookups: Lookups,
+    tmp_path: Path,
+    username: Optional[str],
+    app_only: bool,
+) -> None:
+    directory = tmp_path / "azure"
+    directory.mkdir()
+    token = fake.access_token(client_id=APP_A, username=username)
+    (directory / "token").write_text(token)
+    fake_az(clean_env.bin_dir, AZ_FROM_CONFIG_DIR)
+    fake.inject("session_token", status=403, times=5)
+    cfg = config(fake, f"tenant = {fake.default_tenant}\ncredential = azure_cli\n")
+    found = lookups(clean_env.for_lookup(cfg, ca=fake.ca_path, AZURE_CONFIG_DIR=str(directory)))
+    if app_only:
+        assert found is not None and found[1] == token  # the service principal's Entra token as the password
+    else:
+        assert found is None  # a person's Entra token never goes to the feed
