@@ -177,7 +177,11 @@ def identity_inputs(options: FlowOptions, note_file: Callable[[Path], None]) -> 
     if path is not None:
         note_file(path)  # another sign-in changes the answer: the warm path must see the file
         if path.exists():
-            entries = cached_account_entries(options)
+            try:
+                entries = cached_account_entries(options)
+            except Exception as exc:  # an unreadable cache: shared_cache will say why when it runs
+                get_logger().debug("MSAL token cache unreadable: %s", type(exc).__name__)
+                entries = []
             found = candidate_accounts(entries, authority_url(options), options.tenant, options.login_hint)
             accounts = [str(e["home_account_id"]) for e in found]
     return {
