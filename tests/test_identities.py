@@ -153,10 +153,19 @@ class Lookups:
         assert who(self.fake, first[1]) == a and who(self.fake, second[1]) == b
         self.fake.clear_log()
         for full in (False, True):
-            assert self(env_a, full=full) == first
-            assert self(env_b, full=full) == second
-            assert self(env_a, full=full) == first
+            for env, expected in ((env_a, first), (env_b, second), (env_a, first)):
+                if not full:
+                    assert self.warm(env) == expected[1], "the warm path answers, with this identity's secret"
+                assert self(env, full=full) == expected
         assert self.fake.count() == 0, [r.route for r in self.fake.requests]
+
+    def warm(self, env: dict[str, str]) -> Optional[str]:
+        """What the warm path alone answers for `env` (None: it leaves the lookup to the full path)."""
+        from keyrings.azure_artifacts import warm
+
+        config = Path(env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
+        found = warm.read(self.clean_env.state_dir, self.url, config, env)
+        return None if found is None else found.secret
 
 
 @pytest.fixture
@@ -246,6 +255,7 @@ def test_two_msal_accounts(fake: FakeAzure, clean_env: CleanEnv, lookups: Lookup
     for full in (False, True):
         assert lookups(env, full=full) == bob
         assert lookups(silent, full=full) == bob
+    assert lookups(env) == bob and lookups.warm(env) == lookups.warm(silent) == bob[1]
     assert fake.count() == 0
 
 
