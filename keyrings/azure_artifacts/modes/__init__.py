@@ -72,9 +72,10 @@ def settled_key(signin: SignIn, grant: Grant, key: str, make: Callable[[SignIn],
     """The key to store a new secret under. A person's first sign-in adds the account the key
     names, so key and warm-path inputs are taken again, now with the account in the MSAL cache;
     a process signing in silently next finds the secret."""
+    from ..credentials.msal_user import UserFlow
     from ..credentials.registry import flow_class
 
-    if flow_class(grant.flow).identity_group != "msal_user":
+    if not issubclass(flow_class(grant.flow), UserFlow):
         return key
     settled = make(signin)
     signin.ctx.decided()
