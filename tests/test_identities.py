@@ -207,9 +207,9 @@ def test_two_feed_endpoint_identities(fake: FakeAzure, clean_env: CleanEnv, look
     lookups.never_shared(envs[0], envs[1], ids[0], ids[1])
 
 
-def fake_az(bin_dir: Path, body: str) -> None:
+def fake_az(bin_dir: Path, body: str, name: str = "az") -> None:
     bin_dir.mkdir(parents=True, exist_ok=True)
-    script = bin_dir / "az"
+    script = bin_dir / name
     script.write_text(f"#!{sys.executable}\nimport json, os, sys\n{body}\n")
     script.chmod(0o755)
 
@@ -219,17 +219,39 @@ AZ_FROM_CONFIG_DIR = (
     "token = open(os.path.join(os.environ['AZURE_CONFIG_DIR'], 'token')).read()\n"
     "print(json.dumps({'accessToken': token, 'expires_on': 4102444800}))"
 )
+# `azd auth token --output json`, the same way (azure-identity `_credentials/azd_cli.py` reads
+# `token` and `expiresOn`).
+AZD_FROM_CONFIG_DIR = (
+    "token = open(os.path.join(os.environ['AZD_CONFIG_DIR'], 'token')).read()\n"
+    "print(json.dumps({'token': token, 'expiresOn': '2099-12-31T00:00:00Z'}))"
+)
 
 
-def test_two_az_config_dirs(fake: FakeAzure, clean_env: CleanEnv, lookups: Lookups, tmp_path: Path) -> None:
-    fake_az(clean_env.bin_dir, AZ_FROM_CONFIG_DIR)
+@pytest.mark.parametrize(
+    ("program", "credential", "variable", "body"),
+    [
+        ("az", "azure_cli", "AZURE_CONFIG_DIR", AZ_FROM_CONFIG_DIR),
+        ("azd", "azure_developer_cli", "AZD_CONFIG_DIR", AZD_FROM_CONFIG_DIR),
+    ],
+)
+def test_two_cli_config_dirs(
+    fake: FakeAzure,
+    clean_env: CleanEnv,
+    lookups: Lookups,
+    tmp_path: Path,
+    program: str,
+    credential: str,
+    variable: str,
+    body: str,
+) -> None:
+    fake_az(clean_env.bin_dir, body, program)
     envs = []
     for name, app in (("a", APP_A), ("b", APP_B)):
-        directory = tmp_path / f"azure-{name}"
+        directory = tmp_path / f"{program}-{name}"
         directory.mkdir()
         (directory / "token").write_text(fake.access_token(client_id=app))
-        cfg = config(fake, f"tenant = {fake.default_tenant}\ncredential = azure_cli\n")
-        envs.append(clean_env.for_lookup(cfg, ca=fake.ca_path, AZURE_CONFIG_DIR=str(directory)))
+        cfg = config(fake, f"tenant = {fake.default_tenant}\ncredential = {credential}\n")
+        envs.append(clean_env.for_lookup(cfg, ca=fake.ca_path, **{variable: str(directory)}))
     lookups.never_shared(envs[0], envs[1], APP_A, APP_B)
 
 
