@@ -401,3 +401,25 @@ def test_a_refused_exchange_hands_over_an_app_only_token_from_az_but_never_a_per
         assert found is not None and found[1] == token  # the service principal's Entra token as the password
     else:
         assert found is None  # a person's Entra token never goes to the feed
+
+
+def test_the_registry_imports_no_heavy_library() -> None:
+    import subprocess
+
+    heavy = (
+        "msal",
+        "msal_extensions",
+        "azure.identity",
+        "azure.core",
+        "requests",
+        "pydantic",
+        "cryptography",
+    )
+    probe = (
+        "import sys, keyrings.azure_artifacts.credentials.registry as r\n"
+        f"print([m for m in {heavy!r} if m in sys.modules], len(r.FLOWS))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == f"[] {len(registry.FLOWS)}"
