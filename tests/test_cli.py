@@ -166,7 +166,7 @@ def test_explain_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
         assert isinstance(value, int) and not isinstance(value, bool), name
     assert settings["pat_duration"]["value"] == 90 * 86400
     assert isinstance(report["chain"], list) and all(isinstance(n, str) for n in report["chain"])
-    assert set(report["cache"]) == {"kind", "expires_at"}
+    assert set(report["cache"]) == {"kind", "expires_at", "identity"}
 
 
 def test_explain_json_from_env(

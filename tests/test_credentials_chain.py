@@ -119,8 +119,9 @@ def test_auto_chain_order(environ: dict[str, str], kw: dict[str, object], expect
 def test_auto_chain_cli_on_path(tmp_path: Path) -> None:
     path = _bin_with(tmp_path, "az", "azd", "pwsh")
     names = chain.auto_chain(opts({"PATH": path, **SP}))
-    # azd and PowerShell are only used when named explicitly.
-    assert names == ["environment", "azure_cli", "shared_cache"]
+    # azd and PowerShell are only used when named explicitly; our own cached sign-in comes before
+    # the CLIs, as in DefaultAzureCredential.
+    assert names == ["environment", "shared_cache", "azure_cli"]
     assert chain.unavailable_reason("azure_developer_cli", opts({"PATH": path})) is None
     assert chain.unavailable_reason("azure_powershell", opts({"PATH": path})) is None
     assert chain.unavailable_reason("azure_cli", opts({"PATH": ""})) == "`az` is not on PATH"

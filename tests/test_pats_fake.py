@@ -4,10 +4,12 @@ one PAT for many concurrent processes, and real pip / twine through the backend.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +56,17 @@ class PatWorld:
         cache.write_text(json.dumps(data))
 
     def sign_out(self) -> None:
-        """Forget the person's sign-in: no flow can get a token any more."""
-        (Path(self.env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]) / "msal_token_cache.bin").unlink()
+        """The person's sign-in expires: no flow can get a token any more. The account stays in
+        the MSAL cache, as after a real expiry (it still chooses the PAT's key)."""
+        for issued in self.fake.issued("refresh"):
+            self.fake.revoke(issued.secret)
+        path = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]) / "msal_token_cache.bin"
+        data = json.loads(path.read_text())
+        for entry in data.get("AccessToken", {}).values():
+            entry["expires_on"] = str(int(time.time()) - 10)
+        path.write_text(json.dumps(data))
+        later = time.time() + 5  # msal-extensions reloads when the file's mtime moves on
+        os.utime(path, (later, later))
 
     def url(self, org: str = "contoso", feed: str = "main") -> str:
         return self.fake.feed_url(org, feed)
@@ -134,7 +145,11 @@ def test_first_lookup_creates_one_pat_then_reuses_it(world: PatWorld) -> None:
 
 def test_explain_reports_the_stored_pat(world: PatWorld) -> None:
 
-    assert App(dict(world.env)).explain(world.url()).report["cache"] == {"kind": None, "expires_at": None}
+    assert App(dict(world.env)).explain(world.url()).report["cache"] == {
+        "kind": None,
+        "expires_at": None,
+        "identity": None,
+    }
     secret = world.secret()
     report = App(dict(world.env)).explain(world.url()).report
     assert report["cache"]["kind"] == "pat" and report["cache"]["expires_at"].endswith("Z")

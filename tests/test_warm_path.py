@@ -132,9 +132,8 @@ def test_every_input_the_full_path_read_is_checked_by_the_warm_path(
     for expected in ("KEYRINGS_AZURE_ARTIFACTS_CONFIG", "MY_PAT", "AZURE_DEVOPS_EXT_PAT", "AZURE_CLIENT_ID",
                      "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS", "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "CI"):  # fmt: skip
         assert expected in names, sorted(names)
-    assert (
-        "AZURE_CLIENT_SECRET" not in json.dumps(sorted(names)) or SECRET not in (state / "warm").read_text()
-    )
+    # Values are recorded as digests only: a secret read on the way is never written down.
+    assert all(SECRET not in index.read_text() for index in (state / "warm").glob("*.json"))
     checked = 0
     for name in sorted(names | set(DOCUMENTED)):
         if name.startswith("KEYRINGS_AZURE_ARTIFACTS_") or name == "PATH":

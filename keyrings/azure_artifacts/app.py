@@ -213,6 +213,7 @@ class App:
                 "scopes": list(r.scopes),
                 "username": r.username,
                 "expires_at": iso_utc(r.expires_at),
+                "identity": getattr(r, "identity", None) or None,
             }
             for r in records
         ]

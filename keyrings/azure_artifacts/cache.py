@@ -114,6 +114,13 @@ class CachedSecret:
             f"meta={self.meta!r})"
         )
 
+    @property
+    def identity(self) -> dict[str, str]:
+        """Whom the secret was issued to, from its Entra token's claims (oid, appid, tid, upn)."""
+        from .claims import IDENTITY_CLAIMS
+
+        return {name: self.meta[name] for name in IDENTITY_CLAIMS if name in self.meta}
+
     def to_json(self) -> dict[str, Any]:
         """The stored form (version 1)."""
         return {

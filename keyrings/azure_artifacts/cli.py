@@ -215,10 +215,12 @@ def _status(app: App, args: argparse.Namespace) -> int:
         dead = c["kind"] == "pat" and (c["org"], c["project"], c["feed"]) in refused
         return str(c["expires_at"]) + (" (refused: replaced on the next lookup or login)" if dead else "")
 
-    rows = [("org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
+    from .claims import describe
+
+    rows = [("org", "project", "feed", "kind", "scopes", "username", "identity", "expires (UTC)")]
     rows += [
         (c["org"], c["project"] or "-", c["feed"] or "-", c["kind"], " ".join(c["scopes"]) or "-",
-         c["username"], expiry(c))
+         c["username"], describe(c["identity"] or {}), expiry(c))
         for c in items
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -57,7 +57,7 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
                 "sections": [],
                 "settings": {},
                 "chain": [],
-                "cache": {"kind": None, "expires_at": None},
+                "cache": {"kind": None, "expires_at": None, "identity": None},
             },
             [f"Problem   {problem}"] if problem else [],
         )
@@ -84,7 +84,7 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
 def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     """What will not work, or will work differently than written, for these settings."""
     from .config.settings import cannot_work, entra_less
-    from .signin import APP_ONLY
+    from .credentials.registry import flow_class
 
     settings = resolution.settings
     notes = []
@@ -96,7 +96,9 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
             "Note      no host section for this host sets tenant or authority_host: no Entra token is "
             "sent, a PAT is used"
         )
-    if settings.auth == "session" and APP_ONLY & set(chain(resolution, ctx)):
+    if settings.auth == "session" and any(
+        flow_class(name).service_identity for name in chain(resolution, ctx)
+    ):
         notes.append(
             "Note      a service identity whose session-token exchange is refused hands over its "
             "Entra token (bearer) instead"
@@ -112,11 +114,11 @@ def chain(resolution: Resolution, ctx: Context) -> list[str]:
 
 def tenant(resolution: Resolution, ctx: Context) -> str:
     """Where the tenant and token service come from."""
+    from .credentials.registry import HANDS_OVER
     from .discovery import describe_authority
-    from .passthrough import KINDS
 
     names = chain(resolution, ctx)
-    if names and all(name in KINDS for name in names):
+    if names and all(name in HANDS_OVER for name in names):
         return "not needed: a static or Azure Pipelines credential is handed over as it is"
     settings, ref = resolution.settings, resolution.ref
     source = settings.source("tenant") if settings.tenant else None
@@ -133,8 +135,12 @@ def cache_state(resolution: Resolution, ctx: Context) -> dict[str, Any]:
     key = mode.key(SignIn(resolution, ctx))
     found: Any = ctx.pat_store().get(key) if mode.kind == "pat" else ctx.secret_cache().peek(key)
     if found is None:
-        return {"kind": None, "expires_at": None}
-    return {"kind": getattr(found, "kind", "pat"), "expires_at": iso_utc(found.expires_at)}
+        return {"kind": None, "expires_at": None, "identity": None}
+    return {
+        "kind": getattr(found, "kind", "pat"),
+        "expires_at": iso_utc(found.expires_at),
+        "identity": getattr(found, "identity", None) or None,
+    }
 
 
 def human(report: dict[str, Any], notes: list[str]) -> str:
@@ -182,5 +188,11 @@ def human(report: dict[str, Any], notes: list[str]) -> str:
         lines.append("Chain     " + (" -> ".join(report["chain"]) or "-"))
         cache = report["cache"]
         cached = f"{cache['kind']}, expires {cache['expires_at']}" if cache["kind"] else "nothing cached"
+        if cache.get("identity"):
+            from .claims import describe
+
+            cached += (
+                f", issued to {describe(cache['identity'])} (tenant {cache['identity'].get('tid', '-')})"
+            )
         lines.append(f"Cache     {cached}")
     return "\n".join(lines + notes)

@@ -15,18 +15,15 @@ if TYPE_CHECKING:
     from .credentials.base import FlowOptions
     from .signin import SignIn
 
-KINDS = ("static", "azure_pipelines")
-
 
 def _kinds(signin: SignIn, options: FlowOptions) -> list[str]:
     """The pass-through kinds to try, in order: those listed, or under `auto` those configured here."""
+    from .credentials.registry import HANDS_OVER, flow_class
+
     credential = signin.resolution.settings.credential
     if credential != ("auto",):
-        return [name for name in credential if name in KINDS]
-    from .credentials import azure_pipelines, static
-
-    kinds = ["static"] if static.unavailable_reason(options) is None else []
-    return kinds + (["azure_pipelines"] if azure_pipelines.configured(options.environ) else [])
+        return [name for name in credential if name in HANDS_OVER]
+    return [name for name in HANDS_OVER if flow_class(name).in_auto(options)]
 
 
 def hand_over(signin: SignIn, username: Optional[str] = None) -> Optional[Secret]:

@@ -6,10 +6,11 @@ credential fails without touching the network.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Optional
 
-from .credentials.names import SERVICE_IDENTITIES
 from .errors import AuthenticationFailed, ChainFailed
 
 if TYPE_CHECKING:
@@ -18,11 +19,6 @@ if TYPE_CHECKING:
     from .credentials.base import AccessToken, FlowOptions
     from .discovery import Authority
     from .urls import FeedRef
-
-# Handed over as they are (passthrough.py); never exchanged, never part of the Entra chain.
-PASS_THROUGH = ("static",)
-# Flows that sign in as a service identity (azure_pipelines: a service connection's federation).
-APP_ONLY = SERVICE_IDENTITIES | {"azure_pipelines"}
 
 
 def refuse_plain_http(ref: FeedRef) -> None:
@@ -35,10 +31,10 @@ def refuse_plain_http(ref: FeedRef) -> None:
         )
 
 
-def fix_hint(service_url: str) -> str:
+def fix_hint(service_url: str, attempts: Sequence[tuple[str, str]] = ()) -> str:
     from .credentials.chain import fix_hint as hint
 
-    return hint(service_url)
+    return hint(service_url, attempts)
 
 
 @dataclass(frozen=True)
@@ -49,9 +45,30 @@ class Grant:
     flow: str
     authority: Authority
 
+    @cached_property
+    def claims(self) -> Optional[dict[str, Any]]:
+        from .claims import payload
+
+        return payload(self.token.token)
+
     @property
     def app_only(self) -> bool:
-        return self.flow in APP_ONLY
+        """Decided from the token's claims (a service principal signed in through `az` is one
+        too); only a token that is not a JWT falls back on what the flow is meant for."""
+        from .claims import is_app_only
+
+        if self.claims is not None:
+            return is_app_only(self.claims)
+        from .credentials.registry import flow_class
+
+        return flow_class(self.flow).service_identity
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """oid, appid, tid, upn of whoever the token was issued to (those the token carries)."""
+        from .claims import identity
+
+        return identity(self.claims) if self.claims is not None else {}
 
 
 @dataclass
@@ -94,10 +111,30 @@ class SignIn:
 
         return auto_chain(options or self.configured_options())
 
+    def identity_inputs(self) -> dict[str, object]:
+        """Every input that chooses the identity, stated by each flow that could run: those listed,
+        or under `auto` every flow with a place in it. Not only those that would run now: which
+        ones can run also depends on things no lookup records (a program on PATH, a terminal),
+        and flows that sign in the same person share one part, so a secret obtained
+        interactively is found again by a silent process. Read before `Context.decided()`, so
+        the warm path sees every one of these inputs."""
+        from .credentials.registry import AUTO, flow_class
+
+        configured = self.resolution.settings.credential
+        flows = AUTO if configured == ("auto",) else tuple(flow_class(name) for name in configured)
+        options = self.configured_options()
+        parts: dict[str, object] = {}
+        for flow in flows:
+            if flow.signs_in:
+                inputs = flow.identity_inputs(options, self.ctx.note_file)
+                if inputs:
+                    parts[flow.identity_group or flow.name] = inputs
+        return parts
+
     def failed(self, *, exhausted: bool = False) -> ChainFailed:
         """`exhausted`: no flow could run or answer, none was refused (see ChainFailed)."""
         ref = self.resolution.ref
-        return ChainFailed(ref.org, self.attempts, fix_hint(ref.service), exhausted=exhausted)
+        return ChainFailed(ref.org, self.attempts, fix_hint(ref.service, self.attempts), exhausted=exhausted)
 
     def authority(self) -> Authority:
         from .discovery import decide_authority
@@ -126,6 +163,7 @@ class SignIn:
         """An Entra token through the chain; ChainFailed listing every attempt when there is none."""
         from .config.settings import entra_less
         from .credentials.chain import build_flow, run, unavailable_reason
+        from .credentials.registry import flow_class
         from .microsoft import ADO_SCOPE
 
         settings, ref = self.resolution.settings, self.resolution.ref
@@ -140,7 +178,7 @@ class SignIn:
         hopeful = self.options(settings.tenant or "organizations", settings.authority_host)
         runnable = []
         for name in self.chain(hopeful):
-            if name in PASS_THROUGH:
+            if not flow_class(name).signs_in:
                 continue
             reason = unavailable_reason(name, hopeful)
             if reason is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..credentials.names import ALL_NAMES
+from ..credentials.registry import ALL_NAMES
 from . import values
 from .options import HOST_ONLY_OPTIONS, OPTION_NAMES
 from .settings import Settings
@@ -41,7 +41,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
         f"`auto`, or one name or a comma list tried in order: {_codes(ALL_NAMES)}",
         "How an Entra ID token (or a static secret) is obtained. `auto` tries static → Azure Pipelines → "
         "environment → workload identity → managed identity (only when its variables are set) → "
-        "Azure CLI → the cache of an earlier sign-in → interactive sign-in when allowed.",
+        "the cache of an earlier sign-in → Azure CLI (skipped when it fails) → interactive sign-in "
+        "when allowed.",
     ),
     "tenant": (
         "tenant GUID or domain name",

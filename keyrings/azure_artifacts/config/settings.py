@@ -7,7 +7,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..credentials.names import SERVICE_IDENTITIES
 from ..microsoft import PUBLIC_AUTHORITY_HOST
 
 if TYPE_CHECKING:
@@ -91,6 +90,8 @@ def cannot_work(settings: Settings) -> Optional[str]:
     """Why these settings can never give a secret (said by check, explain and the lookup), or None."""
     if settings.auth != "pat" or settings.credential == ("auto",):
         return None
+    from ..credentials.registry import SERVICE_IDENTITIES
+
     if not set(settings.credential) <= SERVICE_IDENTITIES:
         return None
     return (

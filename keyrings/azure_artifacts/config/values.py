@@ -6,7 +6,6 @@ import re
 from typing import Any, Callable
 
 from .._text import is_guid
-from ..credentials.names import ALL_NAMES
 from .sections import did_you_mean
 
 AUTH_MODES = ("session", "bearer", "pat")
@@ -53,6 +52,8 @@ def credential(value: object) -> tuple[str, ...]:
         raise ValueError("empty list")
     if names == ("auto",):
         return names
+    from ..credentials.registry import ALL_NAMES  # the flow modules load on the cold path only
+
     for name in names:
         if name == "auto":
             raise ValueError("'auto' cannot be combined with other credentials")

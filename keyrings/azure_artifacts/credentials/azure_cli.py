@@ -15,6 +15,8 @@ class AzureCliFlow(CliFlow):
     name = "azure_cli"
     executables = ("az",)
     credential = "AzureCliCredential"
+    config_dir = ("AZURE_CONFIG_DIR", ".azure")
+    auto = 6  # after shared_cache, as in DefaultAzureCredential
 
 
 unavailable_reason = AzureCliFlow.unavailable

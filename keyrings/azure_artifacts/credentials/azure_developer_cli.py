@@ -11,6 +11,7 @@ class AzureDeveloperCliFlow(CliFlow):
     name = "azure_developer_cli"
     executables = ("azd",)
     credential = "AzureDeveloperCliCredential"
+    config_dir = ("AZD_CONFIG_DIR", ".azd")
 
 
 unavailable_reason = AzureDeveloperCliFlow.unavailable

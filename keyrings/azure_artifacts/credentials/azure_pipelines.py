@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .._log import get_logger
@@ -41,7 +42,7 @@ from ..errors import CredentialUnavailable
 from ..urls import origin
 from ._identity import http_kwargs, request_token
 from ._util import env_value
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 # (current name, legacy name): the first one set wins.
 ENDPOINT_VARIABLES = (
@@ -286,13 +287,49 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return "; ".join(reasons)
 
 
-class AzurePipelinesFlow:
+class AzurePipelinesFlow(Flow):
     """Only ever returns a credential whose endpoint or prefix covers the requested URL."""
 
     name = "azure_pipelines"
+    service_identity = True  # when it signs in: a feed's identity or a service connection
+    hands_over = True
+    auto = 1
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
+
+    @classmethod
+    def in_auto(cls, options: FlowOptions) -> bool:
+        """Whenever pipeline variables are set, even for another URL (the attempt says why not)."""
+        return configured(options.environ)
+
+    @classmethod
+    def identity_inputs(cls, options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+        """The identity `ARTIFACTS_CREDENTIALPROVIDER_FEED_ENDPOINTS` names for this feed, and the
+        service connection of workload identity federation. Handed-over endpoint passwords and
+        job tokens are never cached, so they choose nothing here."""
+        env = options.environ
+        try:
+            identity = identity_for(env, options.service_url)
+        except ValueError:
+            identity = None
+        inputs: dict[str, object] = {}
+        if identity is not None:
+            inputs["endpoint"] = [
+                identity.client_id.lower(),
+                identity.certificate_path,
+                identity.certificate_subject,
+                env_value(env, "AZURE_TENANT_ID") if identity.certificate_path else None,
+            ]
+        if not federation_missing(env):
+            inputs["service_connection"] = [
+                env_value(env, name)
+                for name in (
+                    "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+                    "AZURESUBSCRIPTION_CLIENT_ID",
+                    "AZURESUBSCRIPTION_TENANT_ID",
+                )
+            ]
+        return inputs
 
     def get_token(self, scope: str) -> AccessToken:
         options = self.options

@@ -13,6 +13,7 @@ class AzurePowerShellFlow(CliFlow):
     name = "azure_powershell"
     executables = ("pwsh", "powershell") if sys.platform.startswith("win") else ("pwsh",)
     credential = "AzurePowerShellCredential"
+    config_dir = ("", ".Azure")  # Az.Accounts keeps its contexts in ~/.Azure
 
 
 unavailable_reason = AzurePowerShellFlow.unavailable

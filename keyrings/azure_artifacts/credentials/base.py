@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, ClassVar, Optional, Protocol
 
 from ..microsoft import PUBLIC_AUTHORITY_HOST
 
@@ -54,16 +54,35 @@ class FlowOptions:
 class TokenFlow(Protocol):
     """One way to an Entra token. Raise CredentialUnavailable to pass, AuthenticationFailed to stop."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def get_token(self, scope: str) -> AccessToken: ...
 
 
 class Flow:
     """The common shape: built from plain options; a flow that cannot run here says why
-    (`unavailable`, pure) and passes, before `fetch` does any work."""
+    (`unavailable`, pure) and passes, before `fetch` does any work.
 
-    name = ""
+    Each flow class also states its traits, which the registry (`registry.py`), the `auto`
+    chain, the pass-through step and the secret-cache key read from it.
+    """
+
+    name: ClassVar[str] = ""
+    # Signs in as an application (no person): the PAT API refuses such tokens. A prediction from
+    # the configuration only; a lookup decides from the token's claims (`claims.is_app_only`).
+    service_identity: ClassVar[bool] = False
+    # Hands over a credential configured in the environment as it is (`passthrough.py`).
+    hands_over: ClassVar[bool] = False
+    # Obtains an Entra token (False: only ever hands over).
+    signs_in: ClassVar[bool] = True
+    # Place in `credential = auto` (lower first); None: only when the configuration names it.
+    auto: ClassVar[Optional[int]] = None
+    # Asks a person: `auto` takes only the first of these that can run, and only when interactive.
+    asks_person: ClassVar[bool] = False
+    # Flows that sign in as the same identity share a group, hence a cache-key part: a secret
+    # obtained interactively is found again by the silent flow of the same account.
+    identity_group: ClassVar[str] = ""
 
     def __init__(self, options: FlowOptions) -> None:
         self.options = options
@@ -71,6 +90,18 @@ class Flow:
     @staticmethod
     def unavailable(options: FlowOptions) -> str | None:
         return None
+
+    @classmethod
+    def in_auto(cls, options: FlowOptions) -> bool:
+        """Whether `auto` tries this flow for these options (its availability, by default)."""
+        return cls.unavailable(options) is None
+
+    @classmethod
+    def identity_inputs(cls, options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+        """What chooses the identity this flow would sign in as, read from `options` (the lookup's
+        recording environment) with no process and no request; `note_file` records a file it
+        depends on. Part of the secret-cache key; empty when it contributes nothing."""
+        return {}
 
     def get_token(self, scope: str) -> AccessToken:
         reason = self.unavailable(self.options)

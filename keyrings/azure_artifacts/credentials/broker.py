@@ -16,8 +16,8 @@ import sys
 
 from ..errors import AuthenticationFailed
 from ._util import stdout_to_stderr
-from .base import AccessToken, Flow, FlowOptions
-from .msal_user import application, token_from_result
+from .base import AccessToken, FlowOptions
+from .msal_user import UserFlow, application, token_from_result
 
 
 def broker_supported(platform: str = sys.platform) -> bool:
@@ -38,10 +38,12 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class BrokerFlow(Flow):
+class BrokerFlow(UserFlow):
     """Silent through the broker first (it knows the OS account), then its interactive prompt."""
 
     name = "broker"
+    auto = 7
+    asks_person = True
 
     unavailable = staticmethod(unavailable_reason)
 

@@ -1,22 +1,18 @@
 """Which flows run, in which order, and the chain that tries them.
 
-Flow modules are imported only when a flow is built or described, so that choosing the
-order stays cheap; nothing here touches the network.
+The flows and their traits are in `registry.py`; nothing here touches the network.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import replace
-from types import ModuleType
-from typing import Callable, Optional
 
 from .._log import get_logger
 from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
 from ._util import one_line
 from .base import AccessToken, FlowOptions, TokenFlow
-from .names import ALL_NAMES
+from .registry import ALL_NAMES, AUTO, flow_class
 
 __all__ = [
     "ALL_NAMES",
@@ -28,70 +24,45 @@ __all__ = [
     "unavailable_reason",
 ]
 
-# name -> (module under credentials/, class name).
-_REGISTRY: dict[str, tuple[str, str]] = {
-    "static": ("static", "StaticFlow"),
-    "azure_pipelines": ("azure_pipelines", "AzurePipelinesFlow"),
-    "environment": ("environment", "EnvironmentFlow"),
-    "workload_identity": ("workload_identity", "WorkloadIdentityFlow"),
-    "managed_identity": ("managed_identity", "ManagedIdentityFlow"),
-    "azure_cli": ("azure_cli", "AzureCliFlow"),
-    "azure_developer_cli": ("azure_developer_cli", "AzureDeveloperCliFlow"),
-    "azure_powershell": ("azure_powershell", "AzurePowerShellFlow"),
-    "shared_cache": ("shared_cache", "SharedCacheFlow"),
-    "broker": ("broker", "BrokerFlow"),
-    "interactive_browser": ("interactive_browser", "InteractiveBrowserFlow"),
-    "device_code": ("device_code", "DeviceCodeFlow"),
-}
-
-
-def _module(name: str) -> ModuleType:
-    return importlib.import_module(f"{__package__}.{_REGISTRY[name][0]}")
-
 
 def unavailable_reason(name: str, options: FlowOptions) -> str | None:
     """Why flow `name` would not run here, or None when it would be tried; no I/O beyond PATH lookups."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown credential {name!r}")
-    if name == "azure_pipelines" and not _module(name).configured(options.environ):
-        return "no Azure Pipelines variables are set"
-    check: Optional[Callable[[FlowOptions], Optional[str]]] = getattr(
-        _module(name), "unavailable_reason", None
-    )
-    return check(options) if check is not None else None
+    return flow_class(name).unavailable(options)
 
 
 def auto_chain(options: FlowOptions) -> list[str]:
-    """The flows `credential = auto` tries, in order, for these options."""
+    """The flows `credential = auto` tries, in order, for these options: each that can run here,
+    and of those that ask a person only the first, only when interactive."""
     options = replace(options, allow_imds=False)  # `auto` never probes IMDS
     names: list[str] = []
-    if unavailable_reason("static", options) is None:
-        names.append("static")
-    if _module("azure_pipelines").configured(options.environ):
-        names.append("azure_pipelines")
-    for name in ("environment", "workload_identity", "managed_identity", "azure_cli"):
-        if unavailable_reason(name, options) is None:
-            names.append(name)
-    names.append("shared_cache")
-    if options.interactive:
-        for name in ("broker", "interactive_browser", "device_code"):
-            if unavailable_reason(name, options) is None:
-                names.append(name)
-                break
+    asked = False
+    for flow in AUTO:
+        if flow.asks_person and (asked or not options.interactive):
+            continue
+        if flow.in_auto(options):
+            names.append(flow.name)
+            asked = asked or flow.asks_person
     return names
 
 
 def build_flow(name: str, options: FlowOptions) -> TokenFlow:
     """The flow called `name`, constructed from `options` (its heavy imports wait for get_token)."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown credential {name!r}; expected one of {', '.join(ALL_NAMES)}")
-    flow: TokenFlow = getattr(_module(name), _REGISTRY[name][1])(options)
+    flow: TokenFlow = flow_class(name)(options)
     return flow
 
 
-def fix_hint(service_url: str = "") -> str:
-    """What a person can do when no flow produced a token."""
+def fix_hint(service_url: str = "", attempts: Sequence[tuple[str, str]] = ()) -> str:
+    """What a person can do when no flow produced a token. A sign-in of ours that is still
+    cached (its refresh failed for another reason) is not a reason to sign in again."""
     url = service_url or "<URL>"
+    for name, reason in attempts:
+        # Its unavailable reasons ("no state directory", "no cached sign-in", "... expired") do call
+        # for a sign-in; anything else (a refresh that failed on the network) does not.
+        if name == "shared_cache" and not reason.startswith(("no ", "cached sign-in expired")):
+            return (
+                "Your `azure-artifacts-keyring login` is still cached, but it could not be used (see "
+                f"shared_cache above); run `azure-artifacts-keyring doctor {url}`"
+            )
     return f"Run `az login`, or `azure-artifacts-keyring login {url}` in a terminal"
 
 

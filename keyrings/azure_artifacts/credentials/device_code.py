@@ -7,8 +7,8 @@ import time
 
 from ..errors import AuthenticationFailed
 from ._util import one_line
-from .base import AccessToken, Flow, FlowOptions
-from .msal_user import application, token_from_result
+from .base import AccessToken, FlowOptions
+from .msal_user import UserFlow, application, token_from_result
 
 
 def unavailable_reason(options: FlowOptions) -> str | None:
@@ -16,10 +16,12 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None if options.interactive else "not interactive"
 
 
-class DeviceCodeFlow(Flow):
+class DeviceCodeFlow(UserFlow):
     """Waits for the person at most until the code expires or `interactive_timeout`, whichever is first."""
 
     name = "device_code"
+    auto = 9
+    asks_person = True
 
     unavailable = staticmethod(unavailable_reason)
 

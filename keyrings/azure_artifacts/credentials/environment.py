@@ -6,7 +6,8 @@ caller decides the environment); the client-credentials grant runs on msal direc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..errors import AuthenticationFailed
@@ -30,8 +31,21 @@ class EnvironmentFlow(Flow):
     """Client secret or certificate from the environment; the org's tenant wins over AZURE_TENANT_ID."""
 
     name = "environment"
+    service_identity = True
+    auto = 2
 
     unavailable = staticmethod(unavailable_reason)
+
+    @classmethod
+    def identity_inputs(cls, options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+        """The service principal: its client id and tenant (secret or certificate are its proof)."""
+        if unavailable_reason(options) is not None:
+            return {}
+        env = options.environ
+        return {
+            "client_id": env_value(env, "AZURE_CLIENT_ID"),
+            "tenant": options.tenant or env_value(env, "AZURE_TENANT_ID"),
+        }
 
     def fetch(self, scope: str) -> AccessToken:
         from ._confidential import confidential_token

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 from ..errors import AuthenticationFailed
 from ._util import stdout_to_stderr
-from .base import AccessToken, Flow, FlowOptions
-from .msal_user import application, token_from_result
+from .base import AccessToken, FlowOptions
+from .msal_user import UserFlow, application, token_from_result
 
 
 def has_browser(environ: Mapping[str, str], platform: str = sys.platform) -> bool:
@@ -31,10 +31,12 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class InteractiveBrowserFlow(Flow):
+class InteractiveBrowserFlow(UserFlow):
     """`acquire_token_interactive` with a bounded wait for the redirect."""
 
     name = "interactive_browser"
+    auto = 8
+    asks_person = True
 
     unavailable = staticmethod(unavailable_reason)
 

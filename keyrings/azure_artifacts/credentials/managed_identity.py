@@ -17,7 +17,9 @@ a requests.Session of its own there).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ..errors import CredentialUnavailable
@@ -73,8 +75,23 @@ class ManagedIdentityFlow(Flow):
     """System-assigned identity, or the user-assigned one named by `options.client_id`."""
 
     name = "managed_identity"
+    service_identity = True
+    auto = 4
 
     unavailable = staticmethod(unavailable_reason)
+
+    @classmethod
+    def in_auto(cls, options: FlowOptions) -> bool:
+        return unavailable_reason(replace(options, allow_imds=False)) is None  # `auto` never probes IMDS
+
+    @classmethod
+    def identity_inputs(cls, options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+        """The user-assigned identity's client id (None: system-assigned) and the endpoint serving it."""
+        if unavailable_reason(options) is not None:
+            return {}
+        env = options.environ
+        endpoint = env_value(env, "IDENTITY_ENDPOINT") or env_value(env, "MSI_ENDPOINT")
+        return {"client_id": options.client_id, "kind": endpoint_kind(env), "endpoint": endpoint}
 
     def fetch(self, scope: str) -> AccessToken:
         if not _process_env_matches(self.options.environ, self.options.allow_imds):

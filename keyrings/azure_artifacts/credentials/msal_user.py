@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
+from .._log import get_logger
 from .._text import is_guid
 from ..errors import AuthenticationFailed, CredentialUnavailable
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
 from ..urls import origin
 from ._util import authority_host, is_microsoft_host, one_line
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 CACHE_FILE_NAME = "msal_token_cache.bin"
 _MULTI_TENANT = ("organizations", "common", "consumers")
@@ -126,14 +127,11 @@ def _environment_matches(entry: Mapping[str, Any], authority: str) -> bool:
     return env in {where.netloc, where.host}
 
 
-def pick_account(
+def candidate_accounts(
     entries: Iterable[Mapping[str, Any]], authority: str, tenant: str | None, login_hint: str | None
-) -> Optional[str]:
-    """The home_account_id of a cached account for this authority, tenant and (optional) user.
-
-    Accounts of several tenants coexist in one cache; with several candidates the choice is
-    deterministic (lowest username, then id) so two processes agree.
-    """
+) -> list[Mapping[str, Any]]:
+    """Cached accounts for this authority, tenant and (optional) user, in the order they are
+    chosen: lowest username, then id, so two processes agree."""
     hint = (login_hint or "").lower()
     candidates = [
         e
@@ -143,10 +141,50 @@ def pick_account(
         and _tenant_matches(e, tenant)
         and (not hint or str(e.get("username") or "").lower() == hint)
     ]
-    if not candidates:
-        return None
-    best = min(candidates, key=lambda e: (str(e.get("username") or ""), str(e["home_account_id"])))
-    return str(best["home_account_id"])
+    return sorted(candidates, key=lambda e: (str(e.get("username") or ""), str(e["home_account_id"])))
+
+
+def pick_account(
+    entries: Iterable[Mapping[str, Any]], authority: str, tenant: str | None, login_hint: str | None
+) -> Optional[str]:
+    """The home_account_id of a cached account for this authority, tenant and (optional) user.
+    Accounts of several tenants coexist in one cache."""
+    candidates = candidate_accounts(entries, authority, tenant, login_hint)
+    return str(candidates[0]["home_account_id"]) if candidates else None
+
+
+def identity_inputs(options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+    """What chooses the person a user flow signs in as: the public client, the `--account` asked
+    for, and the cached accounts the silent flow would choose from (home account ids; with the
+    tenant still unknown, every account of the authority). The same for every user flow, so a
+    secret obtained interactively is found again by a silent process of the same account."""
+    path = cache_path(options)
+    accounts: list[str] = []
+    if path is not None:
+        note_file(path)  # another sign-in changes the answer: the warm path must see the file
+        if path.exists():
+            try:
+                entries = cached_account_entries(options)
+            except Exception as exc:  # an unreadable cache: shared_cache will say why when it runs
+                get_logger().debug("MSAL token cache unreadable: %s", type(exc).__name__)
+                entries = []
+            found = candidate_accounts(entries, authority_url(options), options.tenant, options.login_hint)
+            accounts = [str(e["home_account_id"]) for e in found]
+    return {
+        "client_id": options.client_id or DEFAULT_PUBLIC_CLIENT_ID,
+        "account": options.login_hint,
+        "accounts": accounts,
+    }
+
+
+class UserFlow(Flow):
+    """A person's sign-in through the persisted MSAL cache; every one shares the person's identity."""
+
+    identity_group = "msal_user"
+
+    @classmethod
+    def identity_inputs(cls, options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+        return identity_inputs(options, note_file)
 
 
 def cached_account_entries(options: FlowOptions) -> list[dict[str, Any]]:

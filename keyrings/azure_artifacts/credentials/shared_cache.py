@@ -5,9 +5,10 @@ from __future__ import annotations
 from .._log import get_logger
 from ..errors import AuthenticationFailed, CredentialUnavailable
 from ._util import one_line
-from .base import AccessToken, Flow, FlowOptions
+from .base import AccessToken, FlowOptions
 from .msal_user import (
     EXPIRED_ERRORS,
+    UserFlow,
     application,
     authority_url,
     cache_path,
@@ -27,12 +28,17 @@ def unavailable_reason(options: FlowOptions) -> str | None:
     return None
 
 
-class SharedCacheFlow(Flow):
+class SharedCacheFlow(UserFlow):
     """Picks the cached account by tenant and login hint; an expired sign-in passes to the next flow."""
 
     name = "shared_cache"
+    auto = 5  # before the CLIs, as in DefaultAzureCredential
 
     unavailable = staticmethod(unavailable_reason)
+
+    @classmethod
+    def in_auto(cls, options: FlowOptions) -> bool:
+        return True  # always listed: "no cached sign-in" tells the user what `login` would give
 
     def fetch(self, scope: str) -> AccessToken:
         options = self.options

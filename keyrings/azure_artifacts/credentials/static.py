@@ -21,7 +21,7 @@ from pathlib import Path
 from .._log import get_logger
 from ..errors import AuthenticationFailed, CredentialUnavailable
 from ._util import env_value
-from .base import AccessToken, FlowOptions
+from .base import AccessToken, Flow, FlowOptions
 
 COMPAT_ENV = "AZURE_DEVOPS_EXT_PAT"
 MAX_FILE_BYTES = 64 * 1024  # a token is a few KiB at most; anything bigger is the wrong file
@@ -103,13 +103,15 @@ def read_token(options: FlowOptions) -> str:
     return value
 
 
-class StaticFlow:
+class StaticFlow(Flow):
     """The configured PAT or token, unchanged (the lookup hands it over without an exchange)."""
 
     name = "static"
+    hands_over = True
+    signs_in = False
+    auto = 0
 
-    def __init__(self, options: FlowOptions) -> None:
-        self.options = options
+    unavailable = staticmethod(unavailable_reason)
 
     def get_token(self, scope: str) -> AccessToken:
         return _pass_through(read_token(self.options))

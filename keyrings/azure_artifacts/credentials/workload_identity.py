@@ -7,6 +7,8 @@ with `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, job permission `id-token: write`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import AuthenticationFailed, AzureArtifactsError
@@ -83,8 +85,23 @@ class WorkloadIdentityFlow(Flow):
     """The configured client id and tenant win over AZURE_CLIENT_ID / AZURE_TENANT_ID."""
 
     name = "workload_identity"
+    service_identity = True
+    auto = 3
 
     unavailable = staticmethod(unavailable_reason)
+
+    @classmethod
+    def identity_inputs(cls, options: FlowOptions, note_file: Callable[[Path], None]) -> dict[str, object]:
+        """The application (client id, tenant) and where its federated token comes from."""
+        if unavailable_reason(options) is not None:
+            return {}
+        env = options.environ
+        return {
+            "client_id": options.client_id or env_value(env, "AZURE_CLIENT_ID"),
+            "tenant": options.tenant or env_value(env, "AZURE_TENANT_ID"),
+            "token_file": env_value(env, TOKEN_FILE),
+            "source": source(options),
+        }
 
     def fetch(self, scope: str) -> AccessToken:
         from ._confidential import confidential_token

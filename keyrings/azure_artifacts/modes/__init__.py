@@ -4,7 +4,7 @@ their own lifecycle and store (`pat/`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, Optional, Protocol
 
 from .._log import fingerprint, get_logger
 from ..secret import Secret
@@ -14,9 +14,6 @@ if TYPE_CHECKING:
     from ..signin import Grant, SignIn
 
 LOCK_TIMEOUT = 60.0
-# The service principal or managed identity the environment names: another one configured in
-# the same account must not be handed this one's secret.
-IDENTITY_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE")
 
 
 class AuthMode(Protocol):
@@ -51,12 +48,11 @@ def request_scopes(scopes: tuple[str, ...], upload: bool) -> tuple[str, ...]:
 
 
 def secret_key(signin: SignIn, **more: str) -> str:
-    """Everything that changes the secret. The expanded chain is left out on purpose, so that a
-    secret obtained interactively is found again by a non-interactive process."""
+    """Everything that changes the secret, including every input that chooses the identity, as
+    each credential flow states it (`SignIn.identity_inputs`): two identities never share a key."""
     from ..cache import cache_key
 
     settings, ref = signin.resolution.settings, signin.resolution.ref
-    environ = signin.ctx.environ
     return cache_key(
         kind=settings.auth,
         host=ref.netloc.lower(),
@@ -66,10 +62,29 @@ def secret_key(signin: SignIn, **more: str) -> str:
         authority_host=settings.authority_host,
         credential=list(settings.credential),
         client_id=settings.client_id,
-        identity=[environ.get(name) for name in IDENTITY_VARIABLES],
+        identity=signin.identity_inputs(),
         vssps_url=settings.vssps_url if settings.configured("vssps_url") else None,
         **more,
     )
+
+
+def settled_key(signin: SignIn, grant: Grant, key: str, make: Callable[[SignIn], str]) -> str:
+    """The key to store a new secret under. A person's first sign-in adds the account the key
+    names, so key and warm-path inputs are taken again, now with the account in the MSAL cache;
+    a process signing in silently next finds the secret."""
+    from ..credentials.msal_user import UserFlow
+    from ..credentials.registry import flow_class
+
+    if not issubclass(flow_class(grant.flow), UserFlow):
+        return key
+    settled = make(signin)
+    signin.ctx.decided()
+    return settled
+
+
+def identity_meta(grant: Grant) -> dict[str, str]:
+    """What is kept with a cached secret about whom it was issued to (claims, never the token)."""
+    return dict(grant.identity)
 
 
 class CachedMode:
@@ -94,7 +109,9 @@ class CachedMode:
             with cache.lock(key, timeout=LOCK_TIMEOUT):
                 hit = cache.get(key)  # another process may have done the work while we waited
                 if hit is None:
-                    hit = self.issue(signin, signin.token())
+                    grant = signin.token()
+                    hit = self.issue(signin, grant)
+                    key = settled_key(signin, grant, key, self.key)
                     try:
                         cache.put(key, hit)
                     except OSError as exc:  # a full or read-only disk costs the cache, not the secret

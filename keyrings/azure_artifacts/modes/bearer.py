@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import CachedMode
+from . import CachedMode, identity_meta
 
 if TYPE_CHECKING:
     from ..cache import CachedSecret
@@ -23,6 +23,7 @@ def bearer_secret(signin: SignIn, grant: Grant) -> CachedSecret:
         "tenant": grant.authority.tenant or "",
         "vssps_url": grant.authority.vssps_url,
         "flow": grant.flow,
+        **identity_meta(grant),
     }
     return CachedSecret(
         "bearer", grant.token.token, settings.username, expires_at, ref.org, ref.project, ref.feed, (), meta

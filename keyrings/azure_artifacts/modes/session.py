@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .._log import get_logger, one_line
 from ..errors import AuthenticationFailed
-from . import CachedMode, request_scopes
+from . import CachedMode, identity_meta, request_scopes
 
 if TYPE_CHECKING:
     from ..cache import CachedSecret
@@ -55,6 +55,7 @@ class SessionMode(CachedMode):
             "tenant": grant.authority.tenant or "",
             "vssps_url": grant.authority.vssps_url,
             "flow": grant.flow,
+            **identity_meta(grant),
         }
         if issued.authorization_id:
             meta["authorization_id"] = issued.authorization_id

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .._log import fingerprint, get_logger, one_line
 from ..errors import AuthenticationFailed, AzureArtifactsError
-from ..modes import LOCK_TIMEOUT, secret_key
+from ..modes import LOCK_TIMEOUT, secret_key, settled_key
 from ..secret import Secret
 from .policy import Action, StoredPat
 
@@ -127,6 +127,7 @@ class PatMode:
         grant = signin.token()
         if grant.app_only:
             raise AuthenticationFailed(app_only_message(grant.flow))
+        key = settled_key(signin, grant, key, self.key)
         settings, ref, ctx = signin.resolution.settings, signin.resolution.ref, signin.ctx
         vssps_url = grant.authority.vssps_url
         now = ctx.now()

@@ -154,7 +154,14 @@ def issue_access_token(
     oid: str,
     username: Optional[str],
 ) -> IssuedToken:
-    """An Entra access token for Azure DevOps, remembered by the fake."""
+    """An Entra access token for Azure DevOps, remembered by the fake.
+
+    Claims as Microsoft Learn's "Access token claims reference" and "Optional claims reference"
+    describe them for a resource that takes v1.0 tokens, as Azure DevOps does: `appid` names the
+    client (`azp` is v2.0's name); a person's token carries `scp`, `upn` and `unique_name`; an
+    app-only token carries no `scp` and the optional `idtyp = app` ("only in app-only access
+    tokens"); a claim with no value (an empty `roles`) is left out.
+    """
     now = fake.now()
     exp = now + fake.token_lifetime
     claims: dict[str, object] = {
@@ -167,14 +174,13 @@ def issue_access_token(
         "oid": oid,
         "sub": oid,
         "appid": client_id,
-        "azp": client_id,
-        "ver": "2.0",
+        "ver": "1.0",
         "uti": secrets.token_urlsafe(16),
     }
     if username is None:
-        claims.update(idtyp="app", roles=[])
+        claims.update(idtyp="app")
     else:
-        claims.update(idtyp="user", scp="user_impersonation", upn=username, name=_display(username))
+        claims.update(scp="user_impersonation", upn=username, unique_name=username, name=_display(username))
     token = _jwt.encode_hs256(claims, fake.signing_key)
     record = IssuedToken(
         secret=token,
