@@ -132,6 +132,9 @@ class FakeAzure:
         # How the REST APIs refuse a credential sent without `X-TFS-FedAuthRedirect: Suppress`:
         # "203" (a sign-in page) or "302" (a redirect to the sign-in host).
         self.refusal = "203"
+        # Old answers kept for the tests that need them (see devops.connection_data, _pat_create).
+        self.connection_data_refusal = "anonymous"  # or "challenge": a 401 like the other APIs
+        self.pat_lifespan = "shorten"  # or "refuse": patLifespanPolicyViolation
         self.time_offset = 0.0
         self.tenant_domains: dict[str, str] = {}
         self.signing_key = secrets.token_bytes(32)

@@ -1,0 +1,71 @@
+"""What the real services do that a friendly fake did not (second round), and how the product
+copes: `connectionData` names the anonymous identity for a refused PAT, an organization refuses
+another tenant's token, session tokens live 24 hours at most."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import pytest
+from test_pats_fake import PatWorld, make_world
+
+from keyrings.azure_artifacts.pat import mode as pat_mode
+from keyrings.azure_artifacts.testing import FakeAzure
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
+
+
+@pytest.fixture
+def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
+    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
+    monkeypatch.setattr(pat_mode, "_accepted", set())
+    return make_world(fake_azure, clean_env)
+
+
+# -- 1. a revoked PAT: connectionData answers 200 + the anonymous identity -------------------------
+
+
+def test_revoked_pat_is_replaced_by_the_next_plain_lookup_with_one_line(
+    world: PatWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = world.fake
+    first = world.secret()
+    assert first is not None and world.secret() == first  # probed, accepted, reused
+    fake.revoke(first)
+    pat_mode._accepted.clear()  # the next process: it asks the token service again
+    capsys.readouterr()
+    again = world.secret()
+    assert again is not None and again != first
+    assert fake.lookup(again) is not None and not fake.lookup(again).revoked  # type: ignore[union-attr]
+    # The refusal was a 200 naming the anonymous identity, not a 401.
+    assert fake.count("connection_data", status=200) == 2 and fake.count("connection_data", status=401) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "refused" in err[0] and "replaced" in err[0], err
+    assert first not in err[0] and again not in err[0]
+    assert fake.count("pat_create") == 2
+
+
+@pytest.mark.parametrize("how", ["connection refused", "timeout"])
+def test_probe_that_cannot_reach_the_service_keeps_the_pat_and_creates_none(
+    world: PatWorld, how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = world.fake
+    world.configure("auth = pat\ntimeout = 1\n")
+    first = world.secret()
+    assert first is not None
+    ctx = world.context()
+    if how == "connection refused":
+        for key, record in ctx.pat_store().entries():
+            stored = ctx.pat_store().get(key)
+            assert stored is not None
+            ctx.pat_store().put(key, dataclasses.replace(stored, vssps_url="https://127.0.0.1:9/contoso"))
+            assert record.org == "contoso"
+    else:
+        fake.inject("connection_data", hang=3, times=10)
+    capsys.readouterr()
+    assert world.secret() == first
+    assert fake.count("pat_create") == 1 and not any(r.revoked for r in fake.issued("pat"))
+    assert "refused" not in capsys.readouterr().err
