@@ -69,3 +69,58 @@ def test_probe_that_cannot_reach_the_service_keeps_the_pat_and_creates_none(
     assert world.secret() == first
     assert fake.count("pat_create") == 1 and not any(r.revoked for r in fake.issued("pat"))
     assert "refused" not in capsys.readouterr().err
+
+
+# -- 6. session tokens: 24 hours at most; validTo follows session_duration --------------------------
+
+APP_ID = "2b2b2b2b-0000-4000-8000-00000000b002"
+APP_SECRET = "round2-app-secret-Zk31"
+
+
+@pytest.fixture
+def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """The fake, and os.environ clean (nothing probes 169.254.169.254) but for its CA."""
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
+    fake_azure.add_app(APP_ID, secret=APP_SECRET)
+    return fake_azure
+
+
+def sp_env(fake: FakeAzure, clean_env: CleanEnv, body: str) -> dict[str, str]:
+    """A CI job with a service principal in the environment and `body` in its host section."""
+    config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{body}'
+    return {
+        **clean_env.for_lookup(config, ca=fake.ca_path, CI="1"),
+        "AZURE_TENANT_ID": fake.default_tenant,
+        "AZURE_CLIENT_ID": APP_ID,
+        "AZURE_CLIENT_SECRET": APP_SECRET,
+    }
+
+
+@pytest.mark.parametrize(("duration", "expected"), [("2h", 2 * 3600), ("3d", 24 * 3600)])
+def test_session_valid_to_follows_session_duration_capped_at_a_day(
+    fake: FakeAzure, clean_env: CleanEnv, duration: str, expected: int
+) -> None:
+    from keyrings.azure_artifacts import service
+
+    env = sp_env(
+        fake, clean_env, f"credential = environment\nsession_duration = {duration}\npat_duration = 10d\n"
+    )
+    found = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
+    assert found is not None
+    (issued,) = fake.issued("session")
+    assert issued.requested_expires_at is not None
+    assert abs(issued.requested_expires_at - (fake.now() + expected)) < 120  # not pat_duration's 10 days
+
+
+def test_check_and_explain_say_a_longer_session_duration_is_capped(
+    fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from keyrings.azure_artifacts import cli
+
+    env = sp_env(fake, clean_env, "credential = environment\nsession_duration = 3d\n")
+    clean_env.install(monkeypatch, env)
+    assert cli.main(["check"]) == 0
+    checked = capsys.readouterr()
+    assert "session tokens live 24 hours at most" in checked.out + checked.err
+    assert cli.main(["explain", fake.feed_url("contoso", "main")]) == 0
+    assert "session tokens live 24 hours at most" in capsys.readouterr().out

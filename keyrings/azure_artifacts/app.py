@@ -45,7 +45,7 @@ def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
     """What each section, layered over `[artifacts]`, can never do (problems), and host sections
     that will only ever use a PAT from AZURE_DEVOPS_EXT_PAT (warnings)."""
     from .config.files import problem
-    from .config.settings import Settings, cannot_work
+    from .config.settings import Settings, cannot_work, session_capped
 
     root = valid.options.get("artifacts")
     problems: list[str] = []
@@ -62,6 +62,9 @@ def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
         reason = cannot_work(Settings(auth=auth, credential=credential))
         if reason:
             problems.append(problem(valid.raw.path, section.name, "auth", reason))
+        capped = session_capped(auth, pick(own, "session_duration"))
+        if capped:
+            warnings.append(problem(valid.raw.path, section.name, "session_duration", capped))
         if "host" in section.qualifiers and not any(
             pick(own, name) for name in ("tenant", "authority_host", "token_env", "token_file")
         ):

@@ -81,7 +81,7 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
 
 def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     """What will not work, or will work differently than written, for these settings."""
-    from .config.settings import cannot_work, entra_less
+    from .config.settings import cannot_work, entra_less, session_capped
     from .signin import APP_ONLY
 
     settings = resolution.settings
@@ -89,6 +89,9 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     reason = cannot_work(settings)
     if reason:
         notes.append(f"Problem   {reason}")
+    capped = session_capped(settings.auth, settings.session_duration)
+    if capped:
+        notes.append(f"Note      {capped}")
     if entra_less(resolution.ref, settings.sources):
         notes.append(
             "Note      no tenant or authority_host for this host: no Entra token is sent, a PAT is used"

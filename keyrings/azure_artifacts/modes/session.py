@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 
 from .._log import get_logger, one_line
 from ..errors import AuthenticationFailed
+from ..microsoft import SESSION_TOKEN_MAX_LIFETIME
 from . import CachedMode, request_scopes
 
 if TYPE_CHECKING:
     from ..cache import CachedSecret
     from ..signin import Grant, SignIn
 
-MAX_LIFETIME = 366 * 86400
+# A longer `session_duration` is not asked for: the service would not give it.
+MAX_LIFETIME = SESSION_TOKEN_MAX_LIFETIME
 
 
 class SessionMode(CachedMode):
@@ -30,7 +32,8 @@ class SessionMode(CachedMode):
 
         settings, ref, ctx = signin.resolution.settings, signin.resolution.ref, signin.ctx
         scopes = request_scopes(settings.scopes, ref.upload)
-        valid_to = datetime.fromtimestamp(ctx.now() + settings.session_duration, tz=timezone.utc)
+        lifetime = min(settings.session_duration, MAX_LIFETIME)
+        valid_to = datetime.fromtimestamp(int(ctx.now()) + lifetime, tz=timezone.utc)
         try:
             issued = create_session_token(
                 ctx.http(settings.timeout),

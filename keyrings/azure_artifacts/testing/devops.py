@@ -354,12 +354,14 @@ def session_token(fake: FakeAzure, req: Request) -> Response:
         return vss_error(
             400, "SessionTokenCreateException", "validTo must be an ISO 8601 time in the future."
         )
+    requested = valid_to
     if token_type.lower() == "selfdescribing":
         # Self-describing session tokens live 24 hours at most (artifacts-credprovider README,
         # `ARTIFACTS_CREDENTIALPROVIDER_SESSIONTIMEMINUTES`): a later validTo is cut there.
         valid_to = min(valid_to, fake.now() + SESSION_MAX_LIFETIME)
     kind = "pat" if token_type.lower() == "compact" else "session"
     record = _issue(fake, kind, org, entra, scopes, valid_to, str(body.get("displayName") or ""))
+    record.requested_expires_at = requested
     req.scopes = scopes
     view = _token_view(record, org, with_secret=True)
     view.update(
@@ -447,10 +449,14 @@ def _pat_create(fake: FakeAzure, req: Request, org: Org, entra: IssuedToken) -> 
     # maximum, not refused. `fake.pat_lifespan = "refuse"` gives the older answer, the
     # PatTokenResult error `patLifespanPolicyViolation`.
     if org.pat_max_lifetime is not None and valid_to - fake.now() > org.pat_max_lifetime + 60:
+        requested = valid_to
         if fake.pat_lifespan == "refuse":
             return _pat_error("patLifespanPolicyViolation")
         valid_to = fake.now() + org.pat_max_lifetime
+    else:
+        requested = valid_to
     record = _issue(fake, "pat", org, entra, scopes, valid_to, name)
+    record.requested_expires_at = requested
     req.scopes = scopes
     return json_response(
         200, {"patToken": _token_view(record, org, with_secret=True), "patTokenError": "none"}

@@ -45,6 +45,7 @@ class IssuedToken:
     display_name: str = ""
     username: str = ""
     revoked: bool = False
+    requested_expires_at: Optional[float] = None  # the validTo asked for, before any cap
 
     @property
     def fingerprint(self) -> str:
