@@ -5,11 +5,13 @@ another tenant's token, session tokens live 24 hours at most."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from test_pats_fake import PatWorld, make_world
 
+from keyrings.azure_artifacts.credentials.base import AccessToken
 from keyrings.azure_artifacts.pat import mode as pat_mode
 from keyrings.azure_artifacts.testing import FakeAzure
 
@@ -124,3 +126,88 @@ def test_check_and_explain_say_a_longer_session_duration_is_capped(
     assert "session tokens live 24 hours at most" in checked.out + checked.err
     assert cli.main(["explain", fake.feed_url("contoso", "main")]) == 0
     assert "session tokens live 24 hours at most" in capsys.readouterr().out
+
+
+# -- 3. a person's token the organization refuses: the next flow, never the feed ---------------------
+
+
+def person_env(fake: FakeAzure, clean_env: CleanEnv, body: str) -> dict[str, str]:
+    """`user@contoso.com` signed in once (MSAL's cache under the state dir), and `body` configured."""
+    from test_pats_fake import sign_in
+
+    env = clean_env.for_lookup("", ca=fake.ca_path)
+    sign_in(fake, env, username="user@contoso.com")
+    config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{body}'
+    Path(env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"]).write_text(config)
+    return env
+
+
+def test_a_person_the_org_refuses_moves_the_chain_to_the_next_flow(
+    fake: FakeAzure, clean_env: CleanEnv, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from keyrings.azure_artifacts import service
+
+    env = person_env(fake, clean_env, "credential = shared_cache, device_code\ninteractive = always\n")
+    fake.orgs["contoso"].members = frozenset({"dev@contoso.com"})  # the cached person has no access
+    fake.device_user(approve_after_polls=1, username="dev@contoso.com")
+    found = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
+    assert found is not None
+    issued = fake.lookup(found[1])
+    assert issued is not None and issued.kind == "session" and issued.username == "dev@contoso.com"
+    assert fake.count("session_token", status=401) == 1 and fake.count("session_token", status=200) == 1
+    assert "enter the code" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("auth", ["session", "pat"])
+def test_a_refused_person_fails_listing_each_attempt_and_never_reaches_the_feed(
+    fake: FakeAzure, clean_env: CleanEnv, capsys: pytest.CaptureFixture[str], auth: str
+) -> None:
+    from keyrings.azure_artifacts import service
+
+    env = person_env(fake, clean_env, f"credential = shared_cache\nauth = {auth}\n")
+    fake.orgs["contoso"].members = frozenset({"dev@contoso.com"})
+    capsys.readouterr()
+    assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "shared_cache:" in err[0] and "refused the Entra token" in err[0], err
+    # The person's Entra token went to the token service only: never to the feed as a password.
+    assert fake.count("simple", auth_kind="entra") == 0 and fake.count("download") == 0
+    person = [r for r in fake.issued("access") if r.username == "user@contoso.com"]
+    assert person and not any(
+        r.secret_fingerprint == p.fingerprint for r in fake.requests if r.route == "simple" for p in person
+    )
+
+
+class _Flow:
+    def __init__(self, name: str, token: str) -> None:
+        self.name = name
+        self.token = token
+
+    def get_token(self, scope: str) -> AccessToken:
+        return AccessToken(self.token, 2_000_000_000)
+
+
+def test_chain_accept_refusal_tries_the_next_flow_and_lists_every_attempt() -> None:
+    from keyrings.azure_artifacts.credentials import chain
+    from keyrings.azure_artifacts.errors import ChainFailed, ServiceError, TokenRefused
+
+    seen: list[str] = []
+
+    def accept(name: str, token: AccessToken) -> None:
+        seen.append(name)
+        if token.token == "refused":
+            raise TokenRefused("the org refused it")
+
+    flows = [_Flow("a", "refused"), _Flow("b", "good"), _Flow("c", "never")]
+    assert chain.run(flows, "contoso", "fix", "scope", accept) == ("b", AccessToken("good", 2_000_000_000))  # type: ignore[arg-type]
+    assert seen == ["a", "b"]
+    with pytest.raises(ChainFailed) as failed:
+        chain.run([_Flow("a", "refused"), _Flow("b", "refused")], "contoso", "fix", "s", accept)  # type: ignore[list-item]
+    assert failed.value.attempts == [("a", "the org refused it"), ("b", "the org refused it")]
+    assert not failed.value.exhausted  # tried and refused, not merely unavailable
+
+    def broken(name: str, token: AccessToken) -> None:
+        raise ServiceError("HTTP 500")  # an outage is not a refusal: stop, do not try more flows
+
+    with pytest.raises(ServiceError):
+        chain.run(flows, "contoso", "fix", "scope", broken)  # type: ignore[arg-type]

@@ -58,9 +58,11 @@ class _RecordingSignIn(SignIn):
             self.decided = super().authority()
         return self.decided
 
-    def token(self) -> Grant:
+    def token(self, accept: Optional[Callable[[Grant], None]] = None) -> Grant:
         if self.grant is None:
-            self.grant = super().token()
+            self.grant = super().token(accept)
+        elif accept is not None:
+            accept(self.grant)
         return self.grant
 
 

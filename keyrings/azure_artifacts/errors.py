@@ -23,6 +23,11 @@ class AuthenticationFailed(AzureArtifactsError):
     """A flow ran and was refused, or the service refused the exchange: stop and report."""
 
 
+class TokenRefused(AuthenticationFailed):
+    """Azure DevOps refused a flow's Entra token (another tenant, no access to the organization):
+    the token counts only once exchanged, so the chain moves on to the next flow."""
+
+
 class ChainFailed(AuthenticationFailed):
     """Every flow of a chain was unavailable or failed; the message lists each attempt and the fix."""
 

@@ -94,7 +94,7 @@ class CachedMode:
             with cache.lock(key, timeout=LOCK_TIMEOUT):
                 hit = cache.get(key)  # another process may have done the work while we waited
                 if hit is None:
-                    hit = self.issue(signin, signin.token())
+                    hit = signin.exchange(lambda grant: self.issue(signin, grant))
                     try:
                         cache.put(key, hit)
                     except OSError as exc:  # a full or read-only disk costs the cache, not the secret

@@ -14,6 +14,7 @@ from ..secret import Secret
 from .policy import Action, StoredPat
 
 if TYPE_CHECKING:
+    from ..exchange import IssuedToken
     from ..signin import Grant, SignIn
 
 # Stored PATs the token service accepted in this process: asked once, not on every lookup.
@@ -128,18 +129,26 @@ class PatMode:
         from .client import create_pat, revoke_pat
         from .policy import pat_scopes, valid_to
 
-        grant = signin.token()
-        if grant.app_only:
-            raise AuthenticationFailed(app_only_message(grant.flow))
         settings, ref, ctx = signin.resolution.settings, signin.resolution.ref, signin.ctx
-        vssps_url = grant.authority.vssps_url
         now = ctx.now()
         scopes = pat_scopes(settings.scopes, ref.upload)
         name = display_name(ref.org, ref.feed)
         http = ctx.http(settings.timeout)
-        issued = create_pat(
-            http, vssps_url, grant.token.token, scopes, valid_to(now, settings.pat_duration), name
-        )
+
+        def issue(grant: Grant) -> tuple[Grant, IssuedToken]:
+            """A person's token the PAT API refuses (TokenRefused) moves the chain on."""
+            if grant.app_only:
+                raise AuthenticationFailed(app_only_message(grant.flow))
+            wanted = valid_to(now, settings.pat_duration)
+            made = create_pat(http, grant.authority.vssps_url, grant.token.token, scopes, wanted, name)
+            if made.expires_at < wanted.timestamp() - 3600:
+                get_logger().debug(
+                    "pat: the organization's lifespan policy shortened it to %d", made.expires_at
+                )
+            return grant, made
+
+        grant, issued = signin.exchange(issue)
+        vssps_url = grant.authority.vssps_url
         record = StoredPat(
             secret=issued.token, authorization_id=issued.authorization_id or "", created_at=int(now),
             expires_at=issued.expires_at, scopes=issued.scopes or scopes, host=ref.netloc.lower(),

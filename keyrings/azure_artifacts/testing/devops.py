@@ -182,6 +182,11 @@ def authenticate(fake: FakeAzure, req: Request, org: Org) -> Optional[IssuedToke
         if org.kind == "server" or (org.kind != "personal" and record.tenant.lower() != org.tenant.lower()):
             req.auth_kind = "invalid"
             return None
+        # A person of the tenant who was never added to the organization has no access to it
+        # ("Add organization users", Microsoft Learn; the REST APIs answer TF400813 with a 401).
+        if org.members is not None and record.username and record.username.lower() not in org.members:
+            req.auth_kind = "invalid"
+            return None
         req.auth_kind = "entra"
     elif record.kind in ("session", "pat", "job"):
         if (record.org or "").lower() != org.name.lower():

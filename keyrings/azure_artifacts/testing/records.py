@@ -179,3 +179,5 @@ class Org:
     challenge: bool = True
     # Organization policy "Restrict personal access token lifespan" (seconds); None: no policy.
     pat_max_lifetime: Optional[int] = None
+    # The people added to the organization (lower-case usernames); None: every user of its tenant.
+    members: Optional[frozenset[str]] = None
