@@ -211,3 +211,88 @@ def test_chain_accept_refusal_tries_the_next_flow_and_lists_every_attempt() -> N
 
     with pytest.raises(ServiceError):
         chain.run(flows, "contoso", "fix", "scope", broken)  # type: ignore[arg-type]
+
+
+# -- 5. a service identity's exchange: any 4xx, 203 or sign-in redirect → its Entra token ----------
+
+
+@pytest.mark.parametrize(("status", "times"), [(400, 2), (404, 1), (401, 1), (203, 1)])
+def test_service_identity_refused_exchange_hands_over_its_token_and_remembers_for_a_day(
+    fake: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    times: int,
+) -> None:
+    from keyrings.azure_artifacts import cli, service
+    from keyrings.azure_artifacts.modes.session import REMEMBER_REFUSAL, refusal_key, refusals
+
+    env = sp_env(fake, clean_env, "credential = environment\n")
+    body = b"<html>Sign in</html>" if status == 203 else None
+    fake.inject(
+        "session_token", status=status, times=times, body=body, content_type="text/html" if body else None
+    )
+    url = fake.feed_url("contoso", "main")
+    found = service.lookup(url, None, environ=env)
+    assert found is not None
+    issued = fake.lookup(found[1])
+    assert issued is not None and issued.kind == "access"  # the Entra token itself
+    asked = fake.count("session_token")
+    clean_env.install(monkeypatch, env)
+    capsys.readouterr()
+    assert cli.main(["status"]) == 0
+    assert "session-token exchange refused" in capsys.readouterr().out
+    # A later cold lookup (secret cache gone) goes straight to bearer: no refused request again.
+    for path in (clean_env.state_dir / "secrets").glob("*.json"):
+        path.unlink()
+    again = service.lookup(url, None, environ=env)
+    assert again is not None and fake.lookup(again[1]).kind == "access"  # type: ignore[union-attr]
+    assert fake.count("session_token") == asked
+    assert cli.main(["explain", url]) == 0
+    assert "Exchange  environment: its Entra token is the password" in capsys.readouterr().out
+    # A day later the exchange is asked again.
+    key = refusal_key(fake.host, "contoso", "environment")
+    assert refusals(clean_env.state_dir, lambda: fake.now() + REMEMBER_REFUSAL - 60).get(key) is not None
+    assert refusals(clean_env.state_dir, lambda: fake.now() + REMEMBER_REFUSAL + 60).get(key) is None
+
+
+def test_service_identity_exchange_outage_is_an_error_not_a_bearer(
+    fake: FakeAzure, clean_env: CleanEnv
+) -> None:
+    from keyrings.azure_artifacts import service
+    from keyrings.azure_artifacts.modes.session import REFUSALS_FILE
+
+    env = sp_env(fake, clean_env, "credential = environment\n")
+    fake.inject("session_token", status=503, times=20)
+    assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
+    assert not (clean_env.state_dir / REFUSALS_FILE).exists()
+    assert fake.count("simple", auth_kind="entra") == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "bearer"),
+    [
+        ("refused", True),
+        (400, True),
+        (404, True),
+        (429, True),
+        (203, True),
+        (500, False),
+        (503, False),
+        (None, False),
+        ("other", False),
+    ],
+)
+def test_bearer_instead_reads_which_exchange_failures_say_no(error: object, bearer: bool) -> None:
+    from keyrings.azure_artifacts.errors import AzureArtifactsError, ServiceError, TokenRefused
+    from keyrings.azure_artifacts.modes.session import bearer_instead
+
+    exc: AzureArtifactsError
+    if error == "refused":
+        exc = TokenRefused("refused (HTTP 401)")
+    elif error == "other":
+        exc = AzureArtifactsError("timed out")
+    else:
+        exc = ServiceError("HTTP x", status=error)  # type: ignore[arg-type]
+    assert (bearer_instead(exc) is not None) is bearer

@@ -216,6 +216,7 @@ class App:
                 "scopes": list(r.scopes),
                 "username": r.username,
                 "expires_at": iso_utc(r.expires_at),
+                **({"why": r.meta["why"]} if "why" in getattr(r, "meta", {}) else {}),
             }
             for r in records
         ]

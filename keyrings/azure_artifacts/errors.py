@@ -43,4 +43,9 @@ class ChainFailed(AuthenticationFailed):
 
 
 class ServiceError(AzureArtifactsError):
-    """Azure DevOps or Entra ID answered with something we cannot use (after retries)."""
+    """Azure DevOps or Entra ID answered with something we cannot use (after retries); `status`
+    is the HTTP status when the answer had one worth acting on."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -97,10 +97,21 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
             "Note      no tenant or authority_host for this host: no Entra token is sent, a PAT is used"
         )
     if settings.auth == "session" and APP_ONLY & set(chain(resolution, ctx)):
-        notes.append(
-            "Note      a service identity whose session-token exchange is refused hands over its "
-            "Entra token (bearer) instead"
-        )
+        from ._text import iso_utc
+        from .modes.session import remembered
+
+        ref = resolution.ref
+        refused = remembered(ctx.state_dir(), ctx.now, ref.netloc, ref.org)
+        for kind, why, until in refused:
+            notes.append(
+                f"Exchange  {kind}: its Entra token is the password (bearer) until {iso_utc(until)}, "
+                f"because the session-token exchange was refused: {why}"
+            )
+        if not refused:
+            notes.append(
+                "Note      a service identity whose session-token exchange is refused hands over its "
+                "Entra token (bearer) instead, and keeps doing so for a day"
+            )
     return notes
 
 

@@ -114,7 +114,7 @@ def refuse(response: HttpResponse, what: str, host: str) -> None:
             "needs access to this organization"
         )
     if not 200 <= status < 300 or status == 203:
-        raise ServiceError(f"{what}: HTTP {status} from {host}{_type_key(response)}")
+        raise ServiceError(f"{what}: HTTP {status} from {host}{_type_key(response)}", status=status)
 
 
 def _type_key(response: HttpResponse) -> str:
