@@ -296,3 +296,36 @@ def test_bearer_instead_reads_which_exchange_failures_say_no(error: object, bear
     else:
         exc = ServiceError("HTTP x", status=error)  # type: ignore[arg-type]
     assert (bearer_instead(exc) is not None) is bearer
+
+
+# -- 8. the Windows broker with personal accounts -----------------------------------------------------
+
+
+def test_broker_sign_in_enables_msa_passthrough(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The broker runs on Windows only: a small stand-in for msal's application records the call
+    (msal 1.39 takes `enable_msa_passthrough` in acquire_token_interactive, for the broker only)."""
+    import inspect
+
+    import msal
+
+    from keyrings.azure_artifacts.credentials import broker
+    from keyrings.azure_artifacts.credentials.base import FlowOptions
+
+    source = inspect.getsource(msal.PublicClientApplication.acquire_token_interactive)
+    assert "enable_msa_passthrough" in source  # msal still reads the keyword we pass
+    calls: list[dict[str, object]] = []
+
+    class App:
+        CONSOLE_WINDOW_HANDLE = object()
+
+        def get_accounts(self, username: object = None) -> list[object]:
+            return []
+
+        def acquire_token_interactive(self, scopes: list[str], **kwargs: object) -> dict[str, object]:
+            calls.append(kwargs)
+            return {"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}
+
+    monkeypatch.setattr(broker, "application", lambda options, broker: App())
+    options = FlowOptions(org="contoso", environ={}, interactive=True, state_dir=tmp_path)
+    broker.BrokerFlow(options).fetch("499b84ac-1321-427f-aa17-267ca6975798/.default")
+    assert calls and calls[0]["enable_msa_passthrough"] is True
