@@ -329,3 +329,68 @@ def test_broker_sign_in_enables_msa_passthrough(monkeypatch: pytest.MonkeyPatch,
     options = FlowOptions(org="contoso", environ={}, interactive=True, state_dir=tmp_path)
     broker.BrokerFlow(options).fetch("499b84ac-1321-427f-aa17-267ca6975798/.default")
     assert calls and calls[0]["enable_msa_passthrough"] is True
+
+
+# -- 9. pip in CI: --no-input / PIP_NO_INPUT with keyring-provider auto never asks keyring -----------
+
+
+def test_setup_pip_writes_subprocess_when_that_pips_python_cannot_import_the_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stat
+
+    from keyrings.azure_artifacts import tool_setup
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    python = bin_dir / "python"
+    python.write_text("#!/bin/sh\nexit 1\n")  # a Python without keyring or this backend
+    (bin_dir / "pip").write_text(f"#!{python}\n# pip\n")
+    for path in (python, bin_dir / "pip"):
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    env = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "config"), "PATH": str(bin_dir)}
+    monkeypatch.delenv("PIP_CONFIG_FILE", raising=False)
+    url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
+    planned = tool_setup.prepare(url, "pip", cwd=tmp_path, environ=env)
+    [edit] = planned.edits
+    assert "keyring-provider = subprocess" in edit.new
+    assert any("cannot import this backend" in note and "keyring" in note for note in planned.notes)
+    # The site configuration is this Python's, which imports the backend: `import`.
+    [site] = tool_setup.prepare(url, "pip", cwd=tmp_path, environ=env, site=True).edits
+    assert "keyring-provider = import" in site.new
+
+
+@pytest.mark.parametrize(
+    ("environ", "provider", "never"),
+    [
+        ({"PIP_NO_INPUT": "1"}, "auto", True),
+        ({"PIP_NO_INPUT": "true"}, None, True),
+        ({"PIP_NO_INPUT": "1"}, "import", False),
+        ({"PIP_NO_INPUT": "1"}, "subprocess", False),
+        ({"PIP_NO_INPUT": "0"}, "auto", False),
+        ({}, "auto", False),
+    ],
+)
+def test_pip_never_asks_keyring_without_input_and_provider_auto(
+    environ: dict[str, str], provider: str | None, never: bool
+) -> None:
+    from keyrings.azure_artifacts.keyring_checks import pip_never_asks
+
+    assert bool(pip_never_asks(environ, provider)) is never
+
+
+def test_doctor_flags_pip_no_input_with_provider_auto(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyrings.azure_artifacts.keyring_checks import pip_input
+
+    monkeypatch.delenv("PIP_CONFIG_FILE", raising=False)
+    monkeypatch.setattr("sys.prefix", str(tmp_path / "prefix"))  # no site pip.conf
+    env = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "config"), "PIP_NO_INPUT": "1"}
+    status, detail, fix = pip_input(env)
+    assert status == "failed" and "never asks keyring" in detail and "--tool pip" in fix
+    conf = tmp_path / "config" / "pip" / "pip.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[global]\nkeyring-provider = import\n")
+    assert pip_input(env)[0] == "ok"
+    assert pip_input({**env, "PIP_KEYRING_PROVIDER": "auto"})[0] == "failed"

@@ -110,6 +110,7 @@ class _Doctor:
             ("url", self.url_step, ()),
             ("keyring", lambda: keyring_checks.in_process(self.url, self.environ), ("url",)),
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
+            ("pip input", lambda: keyring_checks.pip_input(self.environ), ("url",)),
             ("config", self.config_step, ("url",)),
             ("tenant", self.tenant_step, ("url", "config")),
             ("credential", self.credential_step, ("url", "config")),
