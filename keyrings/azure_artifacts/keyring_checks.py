@@ -195,6 +195,7 @@ def pip_provider_setting(environ: Mapping[str, str]) -> str:
     """pip's keyring-provider as configured: PIP_KEYRING_PROVIDER, else this environment's (site)
     or the user's pip configuration file, else pip's default `auto`."""
     import configparser
+    import contextlib
     import sys
 
     from .tool_setup._paths import SetupError, pip_file
@@ -203,10 +204,8 @@ def pip_provider_setting(environ: Mapping[str, str]) -> str:
     if value:
         return value.lower()
     files = [os.path.join(sys.prefix, "pip.ini" if os.name == "nt" else "pip.conf")]
-    try:
+    with contextlib.suppress(SetupError):  # PIP_CONFIG_FILE=os.devnull: no file is read
         files.append(str(pip_file(environ, site=False, key="keyring-provider")))
-    except SetupError:  # PIP_CONFIG_FILE=os.devnull: no file is read
-        pass
     for path in files:
         parser = configparser.RawConfigParser()
         try:
