@@ -284,11 +284,10 @@ class _Doctor:
             )
             return ok(f"HTTP 200 from {url} for {who}{note}")
         if status.status_code == 403:
-            role = "Feed Publisher (Contributor)" if ref.upload else "Feed Reader"
-            return failed(
-                f"HTTP 403: {who} may not read feed {feed}",
-                f"a feed owner gives {name} the {role} role (or higher): Feed settings > Permissions",
-            )
+            from .feed_access import forbidden
+
+            configured = settings.scopes if settings.configured("scopes") else ()
+            return failed(*forbidden(status, secret, configured, ref.upload, who, name, feed))
         if refused(status):
             return failed(
                 f"the feed refused {who} (HTTP {status.status_code})",
