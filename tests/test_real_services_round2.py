@@ -399,9 +399,9 @@ def test_doctor_flags_pip_no_input_with_provider_auto(
 def test_a_bare_bearer_challenge_reads_as_a_personal_account_organization() -> None:
     from keyrings.azure_artifacts.discovery import NULL_TENANT, parse_challenge
 
-    assert parse_challenge([("WWW-Authenticate", "Bearer"), ("WWW-Authenticate", "Basic realm=x")]).tenant == (
-        NULL_TENANT
-    )
+    assert parse_challenge(
+        [("WWW-Authenticate", "Bearer"), ("WWW-Authenticate", "Basic realm=x")]
+    ).tenant == (NULL_TENANT)
     real = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     headers = [("WWW-Authenticate", "Bearer"), ("X-VSS-ResourceTenant", real)]
     assert parse_challenge(headers).tenant == real  # a named tenant still wins
