@@ -405,3 +405,43 @@ def test_a_bare_bearer_challenge_reads_as_a_personal_account_organization() -> N
     real = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     headers = [("WWW-Authenticate", "Bearer"), ("X-VSS-ResourceTenant", real)]
     assert parse_challenge(headers).tenant == real  # a named tenant still wins
+
+
+@pytest.mark.parametrize(
+    ("auth", "duration", "says"),
+    [
+        ("session", 86400, False),
+        ("session", 86401, True),
+        ("pat", 7 * 86400, False),
+        ("session", None, False),
+    ],
+)
+def test_session_capped_only_for_longer_session_durations(
+    auth: str, duration: int | None, says: bool
+) -> None:
+    from keyrings.azure_artifacts.config.settings import session_capped
+
+    assert bool(session_capped(auth, duration)) is says
+
+
+# -- 10. doctor on a 403: the scopes, or the feed role -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scopes", "upload", "problem"),
+    [
+        (("vso.packaging",), False, ""),
+        (("vso.packaging",), True, "cannot upload"),
+        (("vso.packaging_write",), True, ""),
+        (("vso.code",), False, "cannot read"),
+        (("vso.code", "vso.packaging_manage"), True, ""),
+        ((), False, "cannot read"),
+    ],
+)
+def test_scope_problem_names_what_the_scopes_cannot_do(
+    scopes: tuple[str, ...], upload: bool, problem: str
+) -> None:
+    from keyrings.azure_artifacts.feed_access import scope_problem
+
+    found = scope_problem(scopes, upload)
+    assert (problem in found) if problem else found == ""
