@@ -166,8 +166,8 @@ class Feed:
 class Org:
     """An Azure DevOps organization and the Entra tenant that backs it.
 
-    ``kind``: ``entra`` (an Entra ID tenant backs it), ``personal`` (Microsoft accounts: the
-    challenge names the all-zero tenant) or ``server`` (an Azure DevOps Server collection: no
+    ``kind``: ``entra`` (an Entra ID tenant backs it), ``personal`` (Microsoft accounts: a bare
+    ``Bearer`` challenge, the all-zero tenant header) or ``server`` (an Azure DevOps Server collection: no
     Entra ID at all, PATs over Basic only). ``challenge`` False models a feed host whose
     anonymous 401 carries no usable challenge (a proxy that strips the headers).
     """

@@ -273,8 +273,8 @@ class FakeAzure:
     ) -> Org:
         """An organization backed by ``tenant`` (the default tenant when omitted).
 
-        ``kind="personal"``: backed by Microsoft accounts (the all-zero tenant in its challenge;
-        any tenant's users may sign in). ``kind="server"``: an Azure DevOps Server collection
+        ``kind="personal"``: backed by Microsoft accounts (a bare ``Bearer`` challenge and the
+        all-zero tenant header; any tenant's users may sign in). ``kind="server"``: an Azure DevOps Server collection
         (NTLM/Negotiate/Basic challenges, no Entra ID, no token service; PATs from
         :meth:`server_pat`). ``challenge=False``: its 401 carries no usable challenge.
         """
