@@ -24,7 +24,18 @@ APP_ID = "d0c70000-0000-4000-8000-00000000d0c7"
 APP_SECRET = "doctor-app-secret-Qx81"
 OTHER_TENANT = "0badc0de-0000-4000-8000-000000000bad"
 USER = "user@contoso.com"  # the fake `az` is signed in as this user
-STEPS = ["url", "keyring", "keyring on PATH", "config", "state", "tenant", "credential", "exchange", "feed"]
+STEPS = [
+    "url",
+    "keyring",
+    "keyring on PATH",
+    "pip input",
+    "config",
+    "state",
+    "tenant",
+    "credential",
+    "exchange",
+    "feed",
+]
 # Everything that could give the lookup a credential or change keyring's choice on this machine.
 CLEARED = (
     "CI", "TF_BUILD", "GITHUB_ACTIONS", "AZURE_DEVOPS_EXT_PAT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
@@ -400,3 +411,41 @@ def test_a_feed_that_cannot_be_reached_fails_the_tenant_step(
     assert tenant["status"] == "failed", tenant
     assert tenant["detail"].startswith(f"could not ask the feed for its tenant: GET {url}: connection failed")
     assert "HTTPS_PROXY" in tenant["fix"]
+
+
+def test_feed_403_names_configured_scopes_that_cannot_read_packages(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.service_principal()
+    world.configure("credential = environment\nscopes = vso.code\n")
+    code, steps = world.doctor(capsys)
+    assert code == 1 and steps["exchange"]["status"] == "ok"
+    feed = steps["feed"]
+    assert "scopes (vso.code) cannot read packages" in feed["detail"], feed
+    assert "scopes = vso.packaging" in feed["fix"] and "role" not in feed["detail"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"), [("vso.code", "Packaging (Read) scope"), ("vso.packaging", "role")]
+)
+def test_feed_403_with_a_static_pat_names_its_scope_or_the_role(
+    world: World, capsys: pytest.CaptureFixture[str], scope: str, expected: str
+) -> None:
+    import requests
+
+    answer = requests.post(
+        f"{world.fake.base_url}/contoso/_apis/tokens/pats?api-version=7.1-preview.1",
+        json={"displayName": "mine", "scope": scope, "allOrgs": False},
+        headers={"Authorization": f"Bearer {world.fake.access_token(username=USER)}"},
+        verify=world.fake.ca_path,
+        timeout=30,
+    )
+    world.monkeypatch.setenv("AZURE_DEVOPS_EXT_PAT", answer.json()["patToken"]["token"])
+    world.configure("credential = static\n")
+    world.fake.set_feed_role("contoso", "main", USER, "none" if scope == "vso.packaging" else "reader")
+    code, steps = world.doctor(capsys)
+    assert code == 1, steps
+    feed = steps["feed"]
+    assert expected in feed["fix"], steps["credential"]
+    if scope == "vso.packaging":
+        assert "Feed Reader role" in feed["fix"] and "scope" not in feed["detail"]

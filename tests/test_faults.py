@@ -98,12 +98,8 @@ def test_auth_refusals_are_not_retried(
     found = lookup(fake, make_env(fake, clean_env))
     # 400 is asked once more without validTo (as Microsoft's provider does); nothing else repeats.
     assert fake.count("session_token") == tries
-    if status == 400:
-        assert found is None
-        assert any("contoso" in line or "127.0.0.1" in line for line in logged.warnings()), logged.lines()
-    else:
-        # A service principal whose exchange is refused hands over its Entra token instead.
-        assert valid(fake, found, "access"), found
+    # A service principal whose exchange is refused (any 4xx) hands over its Entra token instead.
+    assert valid(fake, found, "access"), found
 
 
 def test_hanging_token_service_is_bounded_by_the_timeout(

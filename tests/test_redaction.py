@@ -191,10 +191,15 @@ def test_errors_do_not_carry_secrets(
     resolution = service.resolve(fake.feed_url("contoso", "main"), env)
     assert resolution is not None
     secrets = {r.secret for r in fake.issued()} | {APP_SECRET}
-    if status == 401:
-        # A service principal whose exchange is refused hands over its Entra token instead.
+    if status in (400, 401):
+        # A service principal whose exchange is refused hands over its Entra token instead, and the
+        # refusal it remembers (state dir) names no secret either.
         assert obtain(resolution, Context(env)).kind == "bearer"
-        secrets = {r.secret for r in fake.issued() if r.kind != "access"} | {APP_SECRET}
+        secrets = {r.secret for r in fake.issued() if r.kind != "access"} | {APP_SECRET, echoed}
+        remembered = (clean_env.state_dir / "exchange_refusals.json").read_text()
+        assert "refused" in remembered or "HTTP" in remembered
+        assert not any(s in remembered for s in secrets)
+        secrets.discard(echoed)  # the password itself is in the secret cache, never on stderr
     else:
         with pytest.raises(AzureArtifactsError) as info:
             obtain(resolution, Context(env))

@@ -83,7 +83,7 @@ def works_at_feed(fake: FakeAzure, secret: str, org: str = "contoso", feed: str 
 
 
 def test_rest_api_refuses_with_a_sign_in_page_unless_suppressed(fake: FakeAzure) -> None:
-    url = f"{fake.base_url}/contoso/_apis/connectionData"
+    url = f"{fake.base_url}/contoso/_apis/tokens/pats?api-version=7.1-preview.1"
     bad = {"Authorization": "Basic " + "eDpub3QtYS1wYXQ="}
     plain = requests.get(url, headers=bad, verify=fake.ca_path, timeout=TIMEOUT, allow_redirects=False)
     assert plain.status_code == 203 and "text/html" in plain.headers["Content-Type"]
@@ -103,7 +103,7 @@ def test_rest_api_refuses_with_a_sign_in_page_unless_suppressed(fake: FakeAzure)
 
 def test_http_sends_suppress_and_never_follows_a_sign_in_redirect(fake: FakeAzure, http: Http) -> None:
     fake.refusal = "302"
-    url = f"{fake.base_url}/contoso/_apis/connectionData"
+    url = f"{fake.base_url}/contoso/_apis/tokens/pats?api-version=7.1-preview.1"
     bad = {"Authorization": "Basic eDpub3QtYS1wYXQ="}
     assert http.get(url, headers=bad).status_code == 401  # Suppress: a plain 401
     answer = http.get(url, headers=bad, suppress_sign_in=False)
@@ -173,11 +173,47 @@ def test_pat_api_refuses_app_only_identities_and_long_lifetimes(fake: FakeAzure,
     with pytest.raises(AuthenticationFailed, match="invalidUserType"):
         create_pat(http, vssps, fake.access_token(client_id=APP_ID), ["vso.packaging"], later, "kr")
     fake.orgs["contoso"].pat_max_lifetime = 7 * 86400
+    # Since sprint 236 the API shortens a lifetime above the policy instead of refusing it.
+    shortened = create_pat(http, vssps, fake.access_token(username=USER), ["vso.packaging"], later, "kr")
+    assert abs(shortened.expires_at - (fake.now() + 7 * 86400)) < 120
+    fake.pat_lifespan = "refuse"  # the older answer, still read as a refusal
     with pytest.raises(AuthenticationFailed, match="patLifespanPolicyViolation"):
         create_pat(http, vssps, fake.access_token(username=USER), ["vso.packaging"], later, "kr")
-    assert fake.issued("pat") == []
+    assert len(fake.issued("pat")) == 1
     short = datetime.now(timezone.utc) + timedelta(days=7)
     assert create_pat(http, vssps, fake.access_token(username=USER), ["vso.packaging"], short, "kr").token
+
+
+def test_connection_data_names_the_anonymous_identity_for_a_refused_credential(fake: FakeAzure) -> None:
+    from keyrings.azure_artifacts.pat.mode import anonymous
+
+    url = f"{fake.base_url}/contoso/_apis/connectionData"
+    bad = requests.get(url, auth=("x", "not-a-pat"), verify=fake.ca_path, timeout=TIMEOUT)
+    user = bad.json()["authenticatedUser"]
+    assert bad.status_code == 200 and user["id"] == "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+    assert user["descriptor"].startswith("System:PublicAccess") and anonymous(bad)
+    good = requests.get(
+        url, auth=("x", fake.access_token(username=USER)), verify=fake.ca_path, timeout=TIMEOUT
+    )
+    assert good.status_code == 200 and not anonymous(good)
+    fake.connection_data_refusal = "challenge"
+    assert requests.get(url, auth=("x", "nope"), verify=fake.ca_path, timeout=TIMEOUT).status_code == 203
+
+
+def test_personal_account_org_challenge_is_a_bare_bearer(fake: FakeAzure) -> None:
+    fake.add_org("personal", kind="personal")
+    fake.add_feed("personal", "feed")
+    answer = requests.get(fake.feed_url("personal", "feed"), verify=fake.ca_path, timeout=TIMEOUT)
+    assert answer.status_code == 401
+    assert "Bearer" in answer.raw.headers.getlist("WWW-Authenticate")
+    assert parse_challenge(list(answer.headers.items())).tenant == NULL_TENANT
+
+
+def test_another_tenants_entra_token_is_refused_with_401(fake: FakeAzure, http: Http) -> None:
+    other = fake.access_token(username=USER, tenant="0f0f0f0f-0000-4000-8000-000000000000")
+    with pytest.raises(AuthenticationFailed, match="refused"):
+        create_session_token(http, f"{fake.base_url}/contoso", other, ["vso.packaging"], None, "kr")
+    assert fake.requests[-1].status == 401
 
 
 @pytest.mark.parametrize("query", ["", "?api-version=9.9-preview.1"])

@@ -134,7 +134,10 @@ def test_pip_appends_to_an_existing_list_keeping_comments(env: dict[str, str]) -
 def test_pip_does_not_add_the_feed_twice(env: dict[str, str], listed: str) -> None:
     conf = Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
     conf.parent.mkdir(parents=True)
-    conf.write_text(f"[global]\nextra_index_url = https://a.example/simple/ {listed}\n", encoding="utf-8")
+    conf.write_text(
+        f"[global]\nextra_index_url = https://a.example/simple/ {listed}\nkeyring_provider = import\n",
+        encoding="utf-8",
+    )
 
     assert all(not edit.changed for edit in plan(env, "pip"))
 
@@ -142,9 +145,9 @@ def test_pip_does_not_add_the_feed_twice(env: dict[str, str], listed: str) -> No
 def test_pip_extra_is_not_needed_when_the_feed_is_the_index(env: dict[str, str]) -> None:
     conf = Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
     conf.parent.mkdir(parents=True)
-    conf.write_text(f"[global]\nindex-url = {INDEX}\n", encoding="utf-8")
+    conf.write_text(f"[global]\nindex-url = {INDEX}\nkeyring-provider = subprocess\n", encoding="utf-8")
 
-    assert all(not edit.changed for edit in plan(env, "pip"))
+    assert all(not edit.changed for edit in plan(env, "pip"))  # a provider chosen on purpose stays
 
 
 def test_pip_primary_replaces_index_url_and_keeps_the_rest(env: dict[str, str]) -> None:
@@ -156,7 +159,9 @@ def test_pip_primary_replaces_index_url_and_keeps_the_rest(env: dict[str, str]) 
 
     write(plan(env, "pip", primary=True))
 
-    assert conf.read_text(encoding="utf-8") == f"[global]\n# where from\nindex-url = {INDEX}\ntimeout = 30\n"
+    assert conf.read_text(encoding="utf-8") == (
+        f"[global]\n# where from\nindex-url = {INDEX}\ntimeout = 30\nkeyring-provider = import\n"
+    )
 
 
 def test_pip_follows_pip_config_file_when_it_names_a_file(env: dict[str, str], tmp_path: Path) -> None:
@@ -196,7 +201,8 @@ def test_pip_keeps_crlf_line_ends(env: dict[str, str]) -> None:
 
     write(plan(env, "pip"))
 
-    assert conf.read_bytes() == f"[global]\r\ntimeout = 30\r\nextra-index-url = {INDEX}\r\n".encode()
+    expected = f"[global]\r\ntimeout = 30\r\nextra-index-url = {INDEX}\r\nkeyring-provider = import\r\n"
+    assert conf.read_bytes() == expected.encode()
 
 
 # --- uv ------------------------------------------------------------------------------------------

@@ -42,13 +42,15 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)  # how each host section matches, what it gets
 
 
-def _section_rules(valid: Any) -> list[str]:
-    """What each section, layered over `[artifacts]`, can never do."""
+def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
+    """What each section, layered over `[artifacts]`, can never do (problems), and what it will
+    do differently from what it says (warnings)."""
     from .config.files import problem
-    from .config.settings import Settings, cannot_work
+    from .config.settings import Settings, cannot_work, session_capped
 
     root = valid.options.get("artifacts")
     problems: list[str] = []
+    warnings: list[str] = []
 
     def pick(own: Any, name: str) -> Any:
         value = own.get(name)
@@ -61,7 +63,10 @@ def _section_rules(valid: Any) -> list[str]:
         reason = cannot_work(Settings(auth=auth, credential=credential))
         if reason:
             problems.append(problem(valid.raw.path, section.name, "auth", reason))
-    return problems
+        capped = session_capped(auth, pick(own, "session_duration"))
+        if capped:
+            warnings.append(problem(valid.raw.path, section.name, "session_duration", capped))
+    return problems, warnings
 
 
 class App:
@@ -93,8 +98,10 @@ class App:
         # A bad compatibility variable blocks every lookup, whose message sends the user here.
         problems = list(valid.problems) + env_options(self.environ)[1]
         warnings, notes = host_messages(valid)
-        problems += _section_rules(valid)
-        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems, warnings, notes)
+        more, capped = _section_rules(valid)
+        return CheckResult(
+            str(path), valid.raw.exists, len(valid.raw.sections), problems + more, warnings + capped, notes
+        )
 
     def explain(self, url: str) -> Explanation:
         from .explain import explain
@@ -214,6 +221,7 @@ class App:
                 "username": r.username,
                 "expires_at": iso_utc(r.expires_at),
                 "identity": getattr(r, "identity", None) or None,
+                **({"why": r.meta["why"]} if "why" in getattr(r, "meta", {}) else {}),
             }
             for r in records
         ]

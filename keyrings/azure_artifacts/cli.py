@@ -213,7 +213,8 @@ def _status(app: App, args: argparse.Namespace) -> int:
 
     def expiry(c: dict[str, Any]) -> str:
         dead = c["kind"] == "pat" and (c["org"], c["project"], c["feed"]) in refused
-        return str(c["expires_at"]) + (" (refused: replaced on the next lookup or login)" if dead else "")
+        why = f" (session-token {c['why']})" if c.get("why") else ""  # a service identity's bearer
+        return str(c["expires_at"]) + (" (refused: replaced on the next lookup or login)" if dead else why)
 
     from .claims import describe
 

@@ -72,6 +72,9 @@ def parse_challenge(headers: Headers) -> Challenge:
     authority_host: str | None = None
     uri_tenant: str | None = None
     for value in _header_values(headers, "WWW-Authenticate"):
+        # A bare `Bearer` is a personal-account organization's (artifacts-credprovider AuthUtil:
+        # "MSA-backed accounts don't expose a parameter"): the same answer as the all-zero tenant.
+        zero = zero or value.strip().lower() == "bearer"
         match = _AUTH_URI.search(value)
         if not match:
             continue

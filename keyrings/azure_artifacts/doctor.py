@@ -58,9 +58,11 @@ class _RecordingSignIn(SignIn):
             self.decided = super().authority()
         return self.decided
 
-    def token(self) -> Grant:
+    def token(self, accept: Optional[Callable[[Grant], None]] = None) -> Grant:
         if self.grant is None:
-            self.grant = super().token()
+            self.grant = super().token(accept)
+        elif accept is not None:
+            accept(self.grant)
         return self.grant
 
 
@@ -108,6 +110,7 @@ class _Doctor:
             ("url", self.url_step, ()),
             ("keyring", lambda: keyring_checks.in_process(self.url, self.environ), ("url",)),
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
+            ("pip input", lambda: keyring_checks.pip_input(self.environ), ("url",)),
             ("config", self.config_step, ("url",)),
             ("state", self.state_step, ("url",)),
             ("tenant", self.tenant_step, ("url", "config", "state")),
@@ -293,11 +296,10 @@ class _Doctor:
             )
             return ok(f"HTTP 200 from {url} for {who}{note}")
         if status.status_code == 403:
-            role = "Feed Publisher (Contributor)" if ref.upload else "Feed Reader"
-            return failed(
-                f"HTTP 403: {who} may not read feed {feed}",
-                f"a feed owner gives {name} the {role} role (or higher): Feed settings > Permissions",
-            )
+            from .feed_access import forbidden
+
+            configured = settings.scopes if settings.configured("scopes") else ()
+            return failed(*forbidden(status, secret, configured, ref.upload, who, name, feed))
         if refused(status):
             return failed(
                 f"the feed refused {who} (HTTP {status.status_code})",

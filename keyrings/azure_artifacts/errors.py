@@ -23,6 +23,11 @@ class AuthenticationFailed(AzureArtifactsError):
     """A flow ran and was refused, or the service refused the exchange: stop and report."""
 
 
+class TokenRefused(AuthenticationFailed):
+    """Azure DevOps refused a flow's Entra token (another tenant, no access to the organization):
+    the token counts only once exchanged, so the chain moves on to the next flow."""
+
+
 class ChainFailed(AuthenticationFailed):
     """Every flow of a chain was unavailable or failed; the message lists each attempt and the fix."""
 
@@ -38,4 +43,9 @@ class ChainFailed(AuthenticationFailed):
 
 
 class ServiceError(AzureArtifactsError):
-    """Azure DevOps or Entra ID answered with something we cannot use (after retries)."""
+    """Azure DevOps or Entra ID answered with something we cannot use (after retries); `status`
+    is the HTTP status when the answer had one worth acting on."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

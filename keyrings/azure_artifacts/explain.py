@@ -83,7 +83,7 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
 
 def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     """What will not work, or will work differently than written, for these settings."""
-    from .config.settings import cannot_work, entra_less
+    from .config.settings import cannot_work, entra_less, session_capped
     from .credentials.registry import flow_class
 
     settings = resolution.settings
@@ -91,6 +91,9 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     reason = cannot_work(settings)
     if reason:
         notes.append(f"Problem   {reason}")
+    capped = session_capped(settings.auth, settings.session_duration)
+    if capped:
+        notes.append(f"Note      {capped}")
     if entra_less(resolution.ref, settings):
         notes.append(
             "Note      no host section for this host sets tenant or authority_host: no Entra token is "
@@ -99,10 +102,21 @@ def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     if settings.auth == "session" and any(
         flow_class(name).service_identity for name in chain(resolution, ctx)
     ):
-        notes.append(
-            "Note      a service identity whose session-token exchange is refused hands over its "
-            "Entra token (bearer) instead"
-        )
+        from ._text import iso_utc
+        from .modes.session import remembered
+
+        ref = resolution.ref
+        refused = remembered(ctx.state_dir(), ctx.now, ref.netloc, ref.org)
+        for kind, why, until in refused:
+            notes.append(
+                f"Exchange  {kind}: its Entra token is the password (bearer) until {iso_utc(until)}, "
+                f"because the session-token exchange was refused: {why}"
+            )
+        if not refused:
+            notes.append(
+                "Note      a service identity whose session-token exchange is refused hands over its "
+                "Entra token (bearer) instead, and keeps doing so for a day"
+            )
     return notes
 
 

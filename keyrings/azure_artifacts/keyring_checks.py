@@ -132,3 +132,99 @@ def on_path(environ: Mapping[str, str]) -> Outcome:
         "subprocess get no credential from it",
         INSTALL_CLI,
     )
+
+
+# -- pip: which keyring provider it will use -------------------------------------------------------
+
+
+def pip_python(environ: Mapping[str, str], *, site: bool = False) -> str:
+    """The Python behind the pip a person runs: this one for `--site`, else the first `pip` on PATH
+    (its shebang, or the `python` beside it), else this one."""
+    import sys
+
+    if site:
+        return sys.executable
+    found = shutil.which("pip", path=environ.get("PATH", os.defpath))
+    if found is None:
+        return sys.executable
+    try:
+        with open(found, "rb") as script:
+            first = script.readline(512).decode("utf-8", "replace")
+    except OSError:
+        first = ""
+    if first.startswith("#!") and "env " not in first:
+        return first[2:].strip().split()[0] if first[2:].strip() else sys.executable
+    beside = os.path.join(os.path.dirname(found), "python.exe" if os.name == "nt" else "python")
+    return beside if os.path.exists(beside) else sys.executable
+
+
+def importable_by(python: str, environ: Mapping[str, str]) -> bool:
+    """Can this Python import keyring and this backend (what pip's `import` provider needs)?"""
+    import sys
+
+    same = os.path.normcase(os.path.abspath(python)) == os.path.normcase(os.path.abspath(sys.executable))
+    if same:  # not realpath: two venvs share one interpreter binary but not their site-packages
+        return True  # this very process imported both
+    try:
+        done = subprocess.run(
+            [python, "-c", "import keyring, keyrings.azure_artifacts.backend"],
+            env=dict(environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=KEYRING_CLI_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def pip_never_asks(environ: Mapping[str, str], provider: str | None) -> str:
+    """Why pip will never ask keyring ("" when it may): with `--no-input` / PIP_NO_INPUT and the
+    default provider `auto`, pip's network/auth.py leaves keyring out."""
+    no_input = environ.get("PIP_NO_INPUT", "").strip().lower() not in ("", "0", "false", "no", "off")
+    if not no_input or (provider or "auto").strip().lower() != "auto":
+        return ""
+    return (
+        "PIP_NO_INPUT is set and pip's keyring-provider is `auto`: pip then never asks keyring "
+        "(also with --no-input)"
+    )
+
+
+def pip_provider_setting(environ: Mapping[str, str]) -> str:
+    """pip's keyring-provider as configured: PIP_KEYRING_PROVIDER, else this environment's (site)
+    or the user's pip configuration file, else pip's default `auto`."""
+    import configparser
+    import contextlib
+    import sys
+
+    from .tool_setup._paths import SetupError, pip_file
+
+    value = environ.get("PIP_KEYRING_PROVIDER", "").strip()
+    if value:
+        return value.lower()
+    files = [os.path.join(sys.prefix, "pip.ini" if os.name == "nt" else "pip.conf")]
+    with contextlib.suppress(SetupError):  # PIP_CONFIG_FILE=os.devnull: no file is read
+        files.append(str(pip_file(environ, site=False, key="keyring-provider")))
+    for path in files:
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8-sig")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        for section in ("install", "global"):
+            for key in ("keyring-provider", "keyring_provider"):
+                if parser.has_option(section, key):
+                    return parser.get(section, key).strip().lower() or "auto"
+    return "auto"
+
+
+def pip_input(environ: Mapping[str, str]) -> Outcome:
+    """For `doctor`: will pip ask keyring at all when it runs without input (CI)?"""
+    provider = pip_provider_setting(environ)
+    why = pip_never_asks(environ, provider)
+    if why:
+        return failed(why, "azure-artifacts-keyring setup URL --tool pip (writes keyring-provider = import)")
+    if environ.get("PIP_NO_INPUT", "").strip().lower() in ("", "0", "false", "no", "off"):
+        return ok(f"keyring-provider {provider}; with --no-input, only an explicit provider asks keyring")
+    return ok(f"PIP_NO_INPUT is set and keyring-provider is {provider}: pip asks keyring")

@@ -37,6 +37,10 @@ FIRST_PARTY_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 NULL_TENANT = "00000000-0000-0000-0000-000000000000"
 PERSONAL_ACCOUNTS_AUTHORITY = "organizations"
 
+# Self-describing session tokens live 24 hours at most (artifacts-credprovider README,
+# `ARTIFACTS_CREDENTIALPROVIDER_SESSIONTIMEMINUTES`).
+SESSION_TOKEN_MAX_LIFETIME = 24 * 3600
+
 # The Azure DevOps token service (session tokens, PATs), matched exactly or on a dot boundary.
 VSSPS_HOSTS = frozenset({"vssps.dev.azure.com", "vssps.codedev.ms"})
 VSSPS_SUFFIXES = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from .errors import AuthenticationFailed, ChainFailed
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .credentials.base import AccessToken, FlowOptions
     from .discovery import Authority
     from .urls import FeedRef
+
+R = TypeVar("R")
 
 
 def refuse_plain_http(ref: FeedRef) -> None:
@@ -159,8 +161,16 @@ class SignIn:
             state=self.ctx.state_dir(),
         )
 
-    def token(self) -> Grant:
-        """An Entra token through the chain; ChainFailed listing every attempt when there is none."""
+    def exchange(self, issue: Callable[[Grant], R]) -> R:
+        """`issue(grant)` for the first flow whose token the organization accepts: `issue` raising
+        TokenRefused (the exchange refused it) moves the chain on to the next flow."""
+        issued: list[R] = []
+        self.token(lambda grant: issued.append(issue(grant)))
+        return issued[-1]
+
+    def token(self, accept: Optional[Callable[[Grant], None]] = None) -> Grant:
+        """An Entra token through the chain; ChainFailed listing every attempt when there is none.
+        `accept` sees each flow's grant and may refuse it (TokenRefused): the next flow is tried."""
         from .config.settings import entra_less
         from .credentials.chain import build_flow, run, unavailable_reason
         from .credentials.registry import flow_class
@@ -190,9 +200,14 @@ class SignIn:
         authority = self.authority()
         options = self.options(authority.tenant, authority.authority_host)
         flows = [build_flow(name, options) for name in runnable]
+
+        def accepted(name: str, token: AccessToken) -> None:
+            if accept is not None:
+                accept(Grant(token, name, authority))
+
         try:
             flow, token = run(
-                flows, self.resolution.ref.org, fix_hint(self.resolution.ref.service), ADO_SCOPE
+                flows, self.resolution.ref.org, fix_hint(self.resolution.ref.service), ADO_SCOPE, accepted
             )
         except ChainFailed as exc:
             self.attempts.extend(exc.attempts)

@@ -87,13 +87,15 @@ def test_pip_primary_from_the_user_pip_conf(tool_box: Sandbox) -> None:
             str(target),
             PACKAGE,
         ],
-        env=env,
+        env={**env, "PIP_NO_INPUT": "1"},  # a CI job: pip's default provider would never ask keyring
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert_installed(box, target)
     conf = Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf"
-    assert conf.read_text(encoding="utf-8") == f"[global]\nindex-url = {box.index_url}\n"
+    assert conf.read_text(encoding="utf-8") == (
+        f"[global]\nindex-url = {box.index_url}\nkeyring-provider = import\n"
+    )
 
 
 def test_pip_extra_index_next_to_an_existing_index(

@@ -98,3 +98,16 @@ def cannot_work(settings: Settings) -> Optional[str]:
         f"auth = pat cannot work with credential = {', '.join(settings.credential)}: Azure DevOps does "
         "not let service principals or managed identities create PATs; use auth = session (or bearer)"
     )
+
+
+def session_capped(auth: str, session_duration: Optional[int]) -> Optional[str]:
+    """What `check` and `explain` say when `session_duration` asks for more than a session token
+    can live, or None."""
+    from ..microsoft import SESSION_TOKEN_MAX_LIFETIME
+
+    if auth != "session" or session_duration is None or session_duration <= SESSION_TOKEN_MAX_LIFETIME:
+        return None
+    return (
+        "session_duration is longer than 24 hours: session tokens live 24 hours at most, "
+        "so 24 hours is asked for"
+    )

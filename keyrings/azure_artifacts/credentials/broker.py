@@ -59,6 +59,9 @@ class BrokerFlow(UserFlow):
                         login_hint=self.options.login_hint,
                         parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
                         timeout=max(1, int(self.options.interactive_timeout)),
+                        # Personal Microsoft accounts through the broker at `organizations`, as
+                        # Microsoft's credential provider enables it (msal: a hidden keyword).
+                        enable_msa_passthrough=True,
                     )
         except Exception as exc:
             raise AuthenticationFailed(f"broker sign-in failed: {type(exc).__name__}") from None

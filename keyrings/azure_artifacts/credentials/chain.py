@@ -5,11 +5,12 @@ The flows and their traits are in `registry.py`; nothing here touches the networ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Optional
 
 from .._log import get_logger
-from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable, TokenRefused
 from ._util import one_line
 from .base import AccessToken, FlowOptions, TokenFlow
 from .registry import ALL_NAMES, AUTO, flow_class
@@ -66,27 +67,39 @@ def fix_hint(service_url: str = "", attempts: Sequence[tuple[str, str]] = ()) ->
     return f"Run `az login`, or `azure-artifacts-keyring login {url}` in a terminal"
 
 
-def run(flows: Sequence[TokenFlow], org: str, fix: str, scope: str) -> tuple[str, AccessToken]:
-    """(name of the flow that answered, its token); ChainFailed listing every attempt otherwise."""
-    chained = ChainedFlow(flows, org, fix=fix)
+# Called with (flow name, token) once a flow answers; raising TokenRefused moves on to the next flow.
+Accept = Callable[[str, AccessToken], None]
+
+
+def run(
+    flows: Sequence[TokenFlow], org: str, fix: str, scope: str, accept: Optional[Accept] = None
+) -> tuple[str, AccessToken]:
+    """(name of the flow that answered, its token); ChainFailed listing every attempt otherwise.
+    `accept` lets the organization have its say: a token it refuses does not count."""
+    chained = ChainedFlow(flows, org, fix=fix, accept=accept)
     token = chained.get_token(scope)
     return chained.answered, token
 
 
 class ChainedFlow:
-    """Tries each flow in order: unavailable → next; failed → stop. Reports every attempt."""
+    """Tries each flow in order: unavailable → next; failed → stop. Reports every attempt.
+    A token `accept` refuses (TokenRefused) is an attempt too, and the next flow is tried."""
 
     name = "chain"
 
-    def __init__(self, flows: Sequence[TokenFlow], org: str, *, fix: str | None = None) -> None:
+    def __init__(
+        self, flows: Sequence[TokenFlow], org: str, *, fix: str | None = None, accept: Optional[Accept] = None
+    ) -> None:
         self.flows = list(flows)
         self.org = org
         self.fix = fix or fix_hint()
+        self.accept = accept
         self.answered = ""  # the name of the flow that produced the last token
 
     def get_token(self, scope: str) -> AccessToken:
         log = get_logger()
         attempts: list[tuple[str, str]] = []
+        refused = False
         for flow in self.flows:
             log.debug("credential %s: trying", flow.name)
             try:
@@ -104,9 +117,17 @@ class ChainedFlow:
                 log.debug("credential %s: unexpected %s", flow.name, type(exc).__name__, exc_info=True)
                 raise ChainFailed(self.org, attempts, self.fix) from None
             log.debug("credential %s: token obtained", flow.name)
+            if self.accept is not None:
+                try:
+                    self.accept(flow.name, token)
+                except TokenRefused as exc:
+                    refused = True
+                    attempts.append((flow.name, one_line(exc)))
+                    log.debug("credential %s: its token was refused (%s)", flow.name, attempts[-1][1])
+                    continue
             self.answered = flow.name
             return token
-        raise ChainFailed(self.org, attempts, self.fix, exhausted=True)
+        raise ChainFailed(self.org, attempts, self.fix, exhausted=not refused)
 
 
 def describe_chain(names: Sequence[str], options: FlowOptions) -> list[str]:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._log import fingerprint
-from ..errors import AuthenticationFailed, ServiceError
+from ..errors import ServiceError, TokenRefused
 
 if TYPE_CHECKING:
     from ..http import HttpResponse
@@ -103,18 +103,18 @@ def json_body(response: HttpResponse, what: str) -> dict[str, Any]:
 
 
 def refuse(response: HttpResponse, what: str, host: str) -> None:
-    """Raise AuthenticationFailed when the credential was refused (see `http.refused`) or is not
+    """Raise TokenRefused when the credential was refused (see `http.refused`) or is not
     allowed (403), and ServiceError for any other answer that is not a plain 2xx."""
     from ..http import refused
 
     status = response.status_code
     if refused(response) or status == 403:
-        raise AuthenticationFailed(
+        raise TokenRefused(
             f"{what}: {host} refused the Entra token (HTTP {status}); the signed-in identity "
             "needs access to this organization"
         )
     if not 200 <= status < 300 or status == 203:
-        raise ServiceError(f"{what}: HTTP {status} from {host}{_type_key(response)}")
+        raise ServiceError(f"{what}: HTTP {status} from {host}{_type_key(response)}", status=status)
 
 
 def _type_key(response: HttpResponse) -> str:

@@ -109,8 +109,7 @@ class CachedMode:
             with cache.lock(key, timeout=LOCK_TIMEOUT):
                 hit = cache.get(key)  # another process may have done the work while we waited
                 if hit is None:
-                    grant = signin.token()
-                    hit = self.issue(signin, grant)
+                    grant, hit = signin.exchange(lambda grant: (grant, self.issue(signin, grant)))
                     key = settled_key(signin, grant, key, self.key)
                     try:
                         cache.put(key, hit)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from .._log import fingerprint, get_logger
-from ..errors import AuthenticationFailed, ServiceError
+from ..errors import ServiceError, TokenRefused
 from ..exchange import IssuedToken, format_valid_to, json_body, parse_valid_to, refuse, split_scopes
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def parse_pat_response(data: dict[str, Any], display_name: str, what: str) -> Is
     if error is not None and str(error).lower() != "none":
         name = str(error)[:80]
         if name.lower() in _AUTH_ERRORS:
-            raise AuthenticationFailed(f"{what}: refused with patTokenError {name}")
+            raise TokenRefused(f"{what}: refused with patTokenError {name}")
         raise ServiceError(f"{what}: failed with patTokenError {name}")
     issued = parse_pat(data.get("patToken"), what, display_name)
     if not issued.token:

@@ -14,6 +14,7 @@ from ..secret import Secret
 from .policy import Action, StoredPat
 
 if TYPE_CHECKING:
+    from ..exchange import IssuedToken
     from ..signin import Grant, SignIn
 
 # Stored PATs the token service accepted in this process: asked once, not on every lookup.
@@ -64,16 +65,21 @@ class PatMode:
             if self.accepted(signin, stored):
                 log.debug("using stored PAT %s", fingerprint(stored.secret))
                 return self._secret(stored, username)
-            log.warning(
-                "the stored PAT for '%s' was refused (revoked or expired): creating a new one", ref.org
-            )
+            log.debug("pat: the stored PAT for '%s' was refused (revoked or expired)", ref.org)
             ctx.pat_store().mark_refused(key)
         with ctx.secret_cache().lock(key, timeout=LOCK_TIMEOUT):
             stored, action = self.state(signin, key)  # another process may have made one
             if stored is not None and action is Action.REUSE:
                 return self._secret(stored, username)
+            was_refused = stored is not None and ctx.pat_store().refused(key)
             try:
-                return self._secret(self.create(signin, key, stored, action), username)
+                created = self.create(signin, key, stored, action)
+                if was_refused:
+                    log.warning(
+                        "the stored PAT for '%s' was refused (revoked or expired): replaced it with a "
+                        "new one", ref.org
+                    )  # fmt: skip
+                return self._secret(created, username)
             except AzureArtifactsError as exc:
                 if stored is None or action is not Action.ROTATE:
                     if stored is not None and action is Action.REPLACE and ctx.pat_store().refused(key):
@@ -112,7 +118,7 @@ class PatMode:
             get_logger().debug("pat: could not verify (%s); using it", one_line(exc))
             return True
         get_logger().debug("pat: %s answered %d", url, response.status_code)
-        if refused(response):
+        if refused(response) or anonymous(response):
             return False
         _accepted.add(stored.secret)
         return True
@@ -124,19 +130,27 @@ class PatMode:
         from .policy import pat_scopes, valid_to
 
         signin.ctx.pat_store().ensure_writable()  # a PAT that cannot be kept is never made
-        grant = signin.token()
-        if grant.app_only:
-            raise AuthenticationFailed(app_only_message(grant.flow))
-        key = settled_key(signin, grant, key, self.key)
         settings, ref, ctx = signin.resolution.settings, signin.resolution.ref, signin.ctx
-        vssps_url = grant.authority.vssps_url
         now = ctx.now()
         scopes = pat_scopes(settings.scopes, ref.upload)
         name = display_name(ref.org, ref.feed)
         http = ctx.http(settings.timeout)
-        issued = create_pat(
-            http, vssps_url, grant.token.token, scopes, valid_to(now, settings.pat_duration), name
-        )
+
+        def issue(grant: Grant) -> tuple[Grant, IssuedToken]:
+            """A person's token the PAT API refuses (TokenRefused) moves the chain on."""
+            if grant.app_only:
+                raise AuthenticationFailed(app_only_message(grant.flow))
+            wanted = valid_to(now, settings.pat_duration)
+            made = create_pat(http, grant.authority.vssps_url, grant.token.token, scopes, wanted, name)
+            if made.expires_at < wanted.timestamp() - 3600:
+                get_logger().debug(
+                    "pat: the organization's lifespan policy shortened it to %d", made.expires_at
+                )
+            return grant, made
+
+        grant, issued = signin.exchange(issue)
+        key = settled_key(signin, grant, key, self.key)
+        vssps_url = grant.authority.vssps_url
         record = StoredPat(
             secret=issued.token, authorization_id=issued.authorization_id or "", created_at=int(now),
             expires_at=issued.expires_at, scopes=issued.scopes or scopes, host=ref.netloc.lower(),
@@ -183,6 +197,33 @@ class PatMode:
                 f"could not revoke {len(failures)} PAT(s) for '{ref.org}' (kept): {failures[0]}"
             )
         return True
+
+
+# `connectionData` answers a refused credential with 200 and the anonymous identity, not a 401:
+# this id (organizations with public projects) or an all-zero / missing one (Git Credential
+# Manager for Windows' recorded `ValidateCredentials_Failed` traffic; other clients check the same).
+_ANONYMOUS_IDS = frozenset(
+    {"", "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", "00000000-0000-0000-0000-000000000000"}
+)
+
+
+def anonymous(response: Any) -> bool:
+    """A 2xx `connectionData` answer that names the anonymous identity (or no identity at all)."""
+    if not 200 <= response.status_code < 300:
+        return False
+    try:
+        data = response.json()
+    except ValueError:
+        return True  # not the identity document: nothing says the PAT was accepted
+    user = data.get("authenticatedUser") if isinstance(data, dict) else None
+    if not isinstance(user, dict):
+        return True
+    descriptor = str(user.get("descriptor") or "")
+    return (
+        str(user.get("id") or "").lower() in _ANONYMOUS_IDS
+        or descriptor.startswith("System:PublicAccess")
+        or str(user.get("providerDisplayName") or "") == "Anonymous"
+    )
 
 
 def same_feed(pat: StoredPat, ref: Any) -> bool:

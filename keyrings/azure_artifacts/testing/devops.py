@@ -36,6 +36,7 @@ OIDC_API_VERSIONS = frozenset({"7.1-preview.1", "7.1"})
 # SelfDescribing is a session token; Compact makes a PAT the user sees (and is e-mailed about).
 SESSION_TOKEN_TYPES = frozenset({"selfdescribing", "compact"})
 NULL_TENANT = "00000000-0000-0000-0000-000000000000"
+SESSION_MAX_LIFETIME = 24 * 3600
 READ_SCOPES = frozenset({"vso.packaging", "vso.packaging_write", "vso.packaging_manage", "app_token"})
 WRITE_SCOPES = frozenset({"vso.packaging_write", "vso.packaging_manage", "app_token"})
 _SCOPE = re.compile(r"^(vso\.[a-z_]+|app_token)$")
@@ -102,8 +103,13 @@ def challenge(fake: FakeAzure, org: Org, status: int = 401) -> Response:
             ("X-VSS-E2EID", str(uuid.uuid4())),
         ]
     else:
+        # A personal-account organization's Bearer challenge has no parameter (artifacts-credprovider
+        # AuthUtil: "MSA-backed accounts don't expose a parameter"); its tenant header is all zeros.
+        bearer = (
+            "Bearer" if org.kind == "personal" else f"Bearer authorization_uri={fake.base_url}/{org.tenant}"
+        )
         headers = [
-            ("WWW-Authenticate", f"Bearer authorization_uri={fake.base_url}/{org.tenant}"),
+            ("WWW-Authenticate", bearer),
             ("WWW-Authenticate", f'Basic realm="{fake.base_url}/"'),
             ("WWW-Authenticate", "TFS-Federated"),
             ("X-VSS-ResourceTenant", org.tenant),
@@ -170,7 +176,15 @@ def authenticate(fake: FakeAzure, req: Request, org: Org) -> Optional[IssuedToke
         return None
     if record.kind == "access":
         # Azure DevOps Server knows no Entra ID; a personal-account org takes any tenant's users.
+        # An organization connected to a tenant takes only that tenant's tokens ("Connect your
+        # organization to Microsoft Entra ID", Microsoft Learn): another tenant's token is refused
+        # like a bad one, a 401 when the request carries Suppress (see `refusal`).
         if org.kind == "server" or (org.kind != "personal" and record.tenant.lower() != org.tenant.lower()):
+            req.auth_kind = "invalid"
+            return None
+        # A person of the tenant who was never added to the organization has no access to it
+        # ("Add organization users", Microsoft Learn; the REST APIs answer TF400813 with a 401).
+        if org.members is not None and record.username and record.username.lower() not in org.members:
             req.auth_kind = "invalid"
             return None
         req.auth_kind = "entra"
@@ -191,16 +205,35 @@ def authenticate(fake: FakeAzure, req: Request, org: Org) -> Optional[IssuedToke
     return record
 
 
+# Who `connectionData` says an unauthenticated caller is: the anonymous identity of organizations
+# with public projects (Git Credential Manager for Windows' recorded `ValidateCredentials_Failed`
+# traffic; artifacts-keyring-nofuss and other clients check for exactly this id).
+ANONYMOUS_ID = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+
+
+def _identity(user_id: str, display_name: str, descriptor: str) -> dict[str, Any]:
+    return {"id": user_id, "descriptor": descriptor, "providerDisplayName": display_name, "isActive": True}
+
+
 def connection_data(fake: FakeAzure, req: Request) -> Response:
-    """`GET /{org}/_apis/connectionData`: who the credential is, or the 401 challenge."""
+    """`GET /{org}/_apis/connectionData`: who the credential is. A refused credential (bad, expired
+    or revoked) is not a 401 here but a 200 naming the anonymous identity, as the real service
+    answers it (see ANONYMOUS_ID); `fake.connection_data_refusal = "challenge"` gives the old 401."""
     org = fake.find_org(req.params["org"])
     if org is None:
         return vss_error(404, "OrganizationNotFoundException", "no such organization")
     record = authenticate(fake, req, org)
     if record is None:
-        return refusal(fake, req, org)
-    body = {"authenticatedUser": {"id": record.oid or "00000000-0000-0000-0000-000000000000"}}
-    return json_response(200, body)
+        if fake.connection_data_refusal == "challenge" or org.kind == "server":
+            return refusal(fake, req, org)
+        anonymous = _identity(ANONYMOUS_ID, "Anonymous", f"System:PublicAccess;{ANONYMOUS_ID}")
+        return json_response(200, {"authenticatedUser": anonymous, "authorizedUser": anonymous,
+                                   "instanceId": org.org_id})  # fmt: skip
+    user_id = record.oid or record.client_id or str(uuid.uuid4())
+    who = _identity(
+        user_id, record.username or user_id, f"Microsoft.IdentityModel.Claims.ClaimsIdentity;{user_id}"
+    )
+    return json_response(200, {"authenticatedUser": who, "authorizedUser": who, "instanceId": org.org_id})
 
 
 def _allowed(record: IssuedToken, needed: frozenset[str]) -> bool:
@@ -326,8 +359,14 @@ def session_token(fake: FakeAzure, req: Request) -> Response:
         return vss_error(
             400, "SessionTokenCreateException", "validTo must be an ISO 8601 time in the future."
         )
+    requested = valid_to
+    if token_type.lower() == "selfdescribing":
+        # Self-describing session tokens live 24 hours at most (artifacts-credprovider README,
+        # `ARTIFACTS_CREDENTIALPROVIDER_SESSIONTIMEMINUTES`): a later validTo is cut there.
+        valid_to = min(valid_to, fake.now() + SESSION_MAX_LIFETIME)
     kind = "pat" if token_type.lower() == "compact" else "session"
     record = _issue(fake, kind, org, entra, scopes, valid_to, str(body.get("displayName") or ""))
+    record.requested_expires_at = requested
     req.scopes = scopes
     view = _token_view(record, org, with_secret=True)
     view.update(
@@ -410,12 +449,19 @@ def _pat_create(fake: FakeAzure, req: Request, org: Org, entra: IssuedToken) -> 
     if valid_to is None:
         return _pat_error("invalidValidTo")
     # Policy "Restrict personal access token lifespan" (https://learn.microsoft.com/azure/devops/
-    # organizations/accounts/manage-pats-with-policies-for-administrators): a longer validTo is
-    # refused with the PatTokenResult error `patLifespanPolicyViolation` (an enum value of the API
-    # spec; whether the real API refuses or shortens is unverified).
+    # organizations/accounts/manage-pats-with-policies-for-administrators): since sprint 236
+    # (azure-devops-docs release notes, March 2024) a longer validTo is shortened to the policy's
+    # maximum, not refused. `fake.pat_lifespan = "refuse"` gives the older answer, the
+    # PatTokenResult error `patLifespanPolicyViolation`.
     if org.pat_max_lifetime is not None and valid_to - fake.now() > org.pat_max_lifetime + 60:
-        return _pat_error("patLifespanPolicyViolation")
+        requested = valid_to
+        if fake.pat_lifespan == "refuse":
+            return _pat_error("patLifespanPolicyViolation")
+        valid_to = fake.now() + org.pat_max_lifetime
+    else:
+        requested = valid_to
     record = _issue(fake, "pat", org, entra, scopes, valid_to, name)
+    record.requested_expires_at = requested
     req.scopes = scopes
     return json_response(
         200, {"patToken": _token_view(record, org, with_secret=True), "patTokenError": "none"}

@@ -45,6 +45,7 @@ class IssuedToken:
     display_name: str = ""
     username: str = ""
     revoked: bool = False
+    requested_expires_at: Optional[float] = None  # the validTo asked for, before any cap
 
     @property
     def fingerprint(self) -> str:
@@ -165,8 +166,8 @@ class Feed:
 class Org:
     """An Azure DevOps organization and the Entra tenant that backs it.
 
-    ``kind``: ``entra`` (an Entra ID tenant backs it), ``personal`` (Microsoft accounts: the
-    challenge names the all-zero tenant) or ``server`` (an Azure DevOps Server collection: no
+    ``kind``: ``entra`` (an Entra ID tenant backs it), ``personal`` (Microsoft accounts: a bare
+    ``Bearer`` challenge, the all-zero tenant header) or ``server`` (an Azure DevOps Server collection: no
     Entra ID at all, PATs over Basic only). ``challenge`` False models a feed host whose
     anonymous 401 carries no usable challenge (a proxy that strips the headers).
     """
@@ -178,3 +179,5 @@ class Org:
     challenge: bool = True
     # Organization policy "Restrict personal access token lifespan" (seconds); None: no policy.
     pat_max_lifetime: Optional[int] = None
+    # The people added to the organization (lower-case usernames); None: every user of its tenant.
+    members: Optional[frozenset[str]] = None

@@ -132,6 +132,9 @@ class FakeAzure:
         # How the REST APIs refuse a credential sent without `X-TFS-FedAuthRedirect: Suppress`:
         # "203" (a sign-in page) or "302" (a redirect to the sign-in host).
         self.refusal = "203"
+        # Old answers kept for the tests that need them (see devops.connection_data, _pat_create).
+        self.connection_data_refusal = "anonymous"  # or "challenge": a 401 like the other APIs
+        self.pat_lifespan = "shorten"  # or "refuse": patLifespanPolicyViolation
         self.time_offset = 0.0
         self.tenant_domains: dict[str, str] = {}
         self.signing_key = secrets.token_bytes(32)
@@ -270,8 +273,8 @@ class FakeAzure:
     ) -> Org:
         """An organization backed by ``tenant`` (the default tenant when omitted).
 
-        ``kind="personal"``: backed by Microsoft accounts (the all-zero tenant in its challenge;
-        any tenant's users may sign in). ``kind="server"``: an Azure DevOps Server collection
+        ``kind="personal"``: backed by Microsoft accounts (a bare ``Bearer`` challenge and the
+        all-zero tenant header; any tenant's users may sign in). ``kind="server"``: an Azure DevOps Server collection
         (NTLM/Negotiate/Basic challenges, no Entra ID, no token service; PATs from
         :meth:`server_pat`). ``challenge=False``: its 401 carries no usable challenge.
         """

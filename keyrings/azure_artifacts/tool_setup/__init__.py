@@ -81,10 +81,11 @@ def _plan(
     if not named:
         in_use = _edits.name_in_use(tool, [(p, t) for p, t in texts if t is not None], feed)
         feed = dataclasses.replace(feed, name=in_use or feed.name)
+    provider, provider_notes = pip_provider(environ, site) if tool == "pip" else ("import", [])
     edits: list[FileEdit] = []
     for path, old in texts:
-        new, notes = _edits.edit(tool, path, old or "", feed, primary=primary)
-        edits.append(FileEdit(path, old, new, tuple(notes)))
+        new, notes = _edits.edit(tool, path, old or "", feed, primary=primary, pip_provider=provider)
+        edits.append(FileEdit(path, old, new, tuple(notes + provider_notes)))
     if tenant is not None:
         edits.append(_tenant_edit(feed, tenant, environ))
     return feed, edits
@@ -298,6 +299,19 @@ def usage_problem(tool: str, site: bool, file: Optional[Path]) -> str:
     if file and tool not in ("pip", "uv", "twine"):
         return f"--file is for pip, uv and twine ({tool} writes more than one file)"
     return ""
+
+
+def pip_provider(environ: Mapping[str, str], site: bool) -> tuple[str, list[str]]:
+    """`import` when the pip that reads the file can import this backend, else `subprocess` (the
+    `keyring` on PATH), with what to tell the person about it."""
+    from ..keyring_checks import importable_by, pip_python
+
+    python = pip_python(environ, site=site)
+    if importable_by(python, environ):
+        return "import", []
+    note = keyring_on_path_note(environ)
+    told = f"pip's Python ({python}) cannot import this backend: keyring-provider = subprocess"
+    return "subprocess", [f"{told}; {note}" if note else told]
 
 
 def keyring_on_path_note(environ: Mapping[str, str]) -> str:

@@ -51,12 +51,14 @@ def same_url(a: str, b: str) -> bool:
     return key(a) == key(b)
 
 
-def edit(tool: str, path: Path, text: str, feed: Feed, *, primary: bool) -> tuple[str, list[str]]:
+def edit(
+    tool: str, path: Path, text: str, feed: Feed, *, primary: bool, pip_provider: str = "import"
+) -> tuple[str, list[str]]:
     """New text for one of the files `tool` reads (by its name), plus notes for stderr."""
     if tool == "twine":
         return pypirc(text, path, feed)
     if tool == "pip":
-        new = pip_conf(text, path, feed, primary=primary)
+        new = pip_conf(text, path, feed, primary=primary, provider=pip_provider)
     elif tool == "uv":
         new = uv(text, path, feed, primary=primary)
     elif path.name in ("poetry.toml", "pdm.toml"):
@@ -126,21 +128,24 @@ def _set(section: IniSection, key: str, value: str) -> None:
         section[key] = value
 
 
-def pip_conf(text: str, path: Path, feed: Feed, *, primary: bool) -> str:
-    """`[global] index-url` (primary) or the feed added to `extra-index-url` (kept as a list)."""
+def pip_conf(text: str, path: Path, feed: Feed, *, primary: bool, provider: str = "import") -> str:
+    """`[global] index-url` (primary) or the feed added to `extra-index-url` (kept as a list), and
+    `keyring-provider` when unset or `auto`: with `--no-input` / PIP_NO_INPUT (most CI jobs) pip's
+    `auto` never asks keyring (pip's network/auth.py); an explicit provider keeps it asked."""
     updater = _ini(text, path)
     section = _section(updater, "global")
     index = _option(section, "index-url")
     if primary:
         _set(section, "index-url", feed.index_url)
-        return str(updater)
-    if index is not None and index.value and same_url(index.value, feed.index_url):
-        return text  # already the primary index: nothing to add
-    extra = _option(section, "extra-index-url")
-    if extra is None or not (extra.value or "").strip():
-        _set(section, "extra-index-url", feed.index_url)
-    elif not any(same_url(url, feed.index_url) for url in (extra.value or "").split()):
-        extra.append(feed.index_url)
+    elif index is None or not index.value or not same_url(index.value, feed.index_url):
+        extra = _option(section, "extra-index-url")
+        if extra is None or not (extra.value or "").strip():
+            _set(section, "extra-index-url", feed.index_url)
+        elif not any(same_url(url, feed.index_url) for url in (extra.value or "").split()):
+            extra.append(feed.index_url)
+    current = _option(section, "keyring-provider") or _option(section, "keyring_provider")
+    if current is None or (current.value or "").strip().lower() in ("", "auto"):
+        _set(section, "keyring-provider", provider)
     return str(updater)
 
 
