@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from typing import Any
 
 from ..errors import AuthenticationFailed
+from ._bounded import GaveUp, call_bounded
 from ._util import stdout_to_stderr
 from .base import AccessToken, Flow, FlowOptions
 from .msal_user import application, token_from_result
@@ -39,7 +41,12 @@ def unavailable_reason(options: FlowOptions) -> str | None:
 
 
 class BrokerFlow(Flow):
-    """Silent through the broker first (it knows the OS account), then its interactive prompt."""
+    """Silent through the broker first (it knows the OS account), then its interactive prompt.
+
+    msal waits for the broker without a limit (msal/broker.py: `callback_data.signal.wait()`,
+    and `timeout` is not passed on): a sign-in window behind other windows would hold pip and
+    the key's lock for ever. Each call is given up on after `timeout` (silent) or
+    `interactive_timeout` (a person at the window), in one line."""
 
     name = "broker"
 
@@ -47,17 +54,28 @@ class BrokerFlow(Flow):
 
     def fetch(self, scope: str) -> AccessToken:
         app = application(self.options, broker=True)
+        options = self.options
         try:
-            accounts = app.get_accounts(username=self.options.login_hint)
-            result = app.acquire_token_silent([scope], accounts[0]) if accounts else None
+            accounts = app.get_accounts(username=options.login_hint)
+            result = None
+            if accounts:
+                result = call_bounded(lambda: app.acquire_token_silent([scope], accounts[0]), options.timeout)
             if not result or "access_token" not in result:
                 with stdout_to_stderr():
-                    result = app.acquire_token_interactive(
-                        [scope],
-                        login_hint=self.options.login_hint,
-                        parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
-                        timeout=max(1, int(self.options.interactive_timeout)),
-                    )
+                    result = call_bounded(lambda: self._interactive(app, scope), options.interactive_timeout)
+        except GaveUp:
+            raise AuthenticationFailed(
+                "the Windows sign-in window gave no answer within the timeout; it may be behind "
+                "other windows (run `azure-artifacts-keyring login URL` to sign in)"
+            ) from None
         except Exception as exc:
             raise AuthenticationFailed(f"broker sign-in failed: {type(exc).__name__}") from None
         return token_from_result(result)
+
+    def _interactive(self, app: Any, scope: str) -> Any:
+        return app.acquire_token_interactive(
+            [scope],
+            login_hint=self.options.login_hint,
+            parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
+            timeout=max(1, int(self.options.interactive_timeout)),
+        )
