@@ -19,6 +19,7 @@ from ..errors import AuthenticationFailed
 from ._bounded import GaveUp, call_bounded
 from ._util import stdout_to_stderr
 from .base import AccessToken, Flow, FlowOptions
+from .interactive_browser import over_ssh
 from .msal_user import application, token_from_result
 
 
@@ -35,6 +36,8 @@ def unavailable_reason(options: FlowOptions) -> str | None:
         return "not interactive"
     if not sys.platform.startswith("win"):
         return "the broker is used on Windows only"
+    if over_ssh(options.environ):
+        return "an SSH session: no sign-in window can be shown"
     if not broker_supported():
         return "msal's broker extra (pymsalruntime) is not installed"
     return None
