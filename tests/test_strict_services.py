@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import posix_only
 import requests
 
 from keyrings.azure_artifacts import service
@@ -441,6 +442,7 @@ def test_lookup_for_another_port_makes_no_request(clean_env: CleanEnv) -> None:
     )
 
 
+@posix_only
 def test_every_directory_we_create_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     old = os.umask(0o022)
