@@ -28,7 +28,19 @@ VENV_BIN = Path(sys.executable).parent
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE", "PIP_CERT")
 # Kept from the machine; everything else (PIP_*, UV_*, AZURE_*, the CA variables, proxies, CI,
 # PYTHON_KEYRING_BACKEND, DISPLAY, ...) is dropped so no test depends on who runs it.
-_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT", "COMSPEC", "PATHEXT", "WINDIR", "TEMP", "TMP")
+_KEEP = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TZ",
+    "SYSTEMROOT",
+    "COMSPEC",
+    "PATHEXT",
+    "WINDIR",
+    "TEMP",
+    "TMP",
+)
 # Tests of POSIX permission bits, owners or `#!` scripts: Windows has none of them.
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits, owners or #! scripts")
 

@@ -35,7 +35,9 @@ def test_over_ssh_auto_signs_in_with_a_device_code(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(sys, "platform", platform)
     assert interactive_chain({}) == "interactive_browser"  # at the machine: the browser
     assert interactive_chain(SSH) == "device_code"
-    assert interactive_chain({"SSH_CONNECTION": SSH["SSH_CONNECTION"]}) == "device_code"  # `ssh host cmd`: no tty
+    assert (
+        interactive_chain({"SSH_CONNECTION": SSH["SSH_CONNECTION"]}) == "device_code"
+    )  # `ssh host cmd`: no tty
     assert interactive_chain({"SSH_TTY": ""}) == "interactive_browser"  # empty means unset
 
 
@@ -43,7 +45,10 @@ def test_over_ssh_explain_says_why_the_browser_is_skipped(monkeypatch: pytest.Mo
     monkeypatch.setattr(sys, "platform", "darwin")
     options = FlowOptions(org="contoso", interactive=True, environ=SSH)
     lines = chain.describe_chain(["interactive_browser", "device_code"], options)
-    assert lines == ["interactive_browser: skipped, an SSH session: no browser here", "device_code: would be tried"]
+    assert lines == [
+        "interactive_browser: skipped, an SSH session: no browser here",
+        "device_code: would be tried",
+    ]
 
 
 def test_over_ssh_the_windows_broker_is_not_offered(monkeypatch: pytest.MonkeyPatch) -> None:

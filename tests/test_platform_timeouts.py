@@ -5,6 +5,7 @@ Both are bounded by our own wait (`credentials/_bounded.py`), whatever the libra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,18 +59,19 @@ def hanging_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
     yield bin_dir
     for pid_file in bin_dir.glob("*.pid"):
-        try:
+        with contextlib.suppress(ValueError, ProcessLookupError):
             os.kill(int(pid_file.read_text()), signal.SIGKILL)
-        except (ValueError, ProcessLookupError):
-            pass
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the fake CLI is a POSIX shell script")
 @pytest.mark.usefixtures("windows_run_after_kill")
 @pytest.mark.parametrize(
-    ("name", "executable"), [("azure_cli", "az"), ("azure_developer_cli", "azd"), ("azure_powershell", "pwsh")]
+    ("name", "executable"),
+    [("azure_cli", "az"), ("azure_developer_cli", "azd"), ("azure_powershell", "pwsh")],
 )
-def test_a_cli_whose_child_holds_the_pipes_is_given_up_on(hanging_cli: Path, name: str, executable: str) -> None:
+def test_a_cli_whose_child_holds_the_pipes_is_given_up_on(
+    hanging_cli: Path, name: str, executable: str
+) -> None:
     pid_file = hanging_cli / f"{executable}.pid"
     script = hanging_cli / executable
     script.write_text(HANGING_CLI.format(sleep=CHILD_SLEEPS, pid_file=pid_file))

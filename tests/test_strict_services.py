@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import posix_only
 import requests
+from conftest import posix_only
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.cache import ensure_dir, state_dir

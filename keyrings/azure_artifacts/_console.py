@@ -42,7 +42,7 @@ def is_terminal(
 
 
 def _windows_kind(fd: int) -> str:
-    """"console", "mintty" (a Cygwin/MSYS pty pipe) or "other" (NUL, a file, a plain pipe)."""
+    """ "console", "mintty" (a Cygwin/MSYS pty pipe) or "other" (NUL, a file, a plain pipe)."""
     if sys.platform != "win32":
         return "other"
     import ctypes
@@ -62,7 +62,9 @@ def _windows_kind(fd: int) -> str:
     if kernel32.GetFileType(handle) != _FILE_TYPE_PIPE:
         return "other"
     info = FileNameInfo()
-    if not kernel32.GetFileInformationByHandleEx(handle, _FILE_NAME_INFO, ctypes.byref(info), ctypes.sizeof(info)):
+    if not kernel32.GetFileInformationByHandleEx(
+        handle, _FILE_NAME_INFO, ctypes.byref(info), ctypes.sizeof(info)
+    ):
         return "other"
     return "mintty" if _MINTTY_PIPE.match(info.name[: info.length // 2]) else "other"
 

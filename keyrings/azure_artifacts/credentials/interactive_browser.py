@@ -17,7 +17,6 @@ from ._util import stdout_to_stderr
 from .base import AccessToken, Flow, FlowOptions
 from .msal_user import application, token_from_result
 
-
 SSH_VARIABLES = ("SSH_CONNECTION", "SSH_TTY")
 
 

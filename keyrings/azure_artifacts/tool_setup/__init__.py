@@ -218,7 +218,9 @@ def _write(edit: FileEdit, target: Path) -> None:
     try:
         data = (edit.new.replace("\n", "\r\n") if crlf else edit.new).encode(edit.encoding)
     except UnicodeEncodeError:
-        raise SetupError(f"{edit.path}: the change cannot be written in its {edit.encoding} encoding") from None
+        raise SetupError(
+            f"{edit.path}: the change cannot be written in its {edit.encoding} encoding"
+        ) from None
     if target.exists():
         mode = target.stat().st_mode & 0o7777
     else:
