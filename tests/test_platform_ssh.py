@@ -1,9 +1,9 @@
 """Over SSH on macOS and Windows, `auto` signs in with a device code, not a browser.
 
-OpenSSH sets SSH_CONNECTION (and SSH_TTY with a terminal) in the remote session on every
-platform, Windows' OpenSSH server included (OpenSSH sshd(8), ENVIRONMENT; Microsoft Learn
-"OpenSSH Server configuration for Windows"). A browser started there opens on the remote
-desktop, or nowhere, and msal waits for its redirect for minutes in silence.
+OpenSSH's sshd sets SSH_CONNECTION (and SSH_TTY when a terminal is allocated) in the remote
+session (OpenSSH sshd(8), ENVIRONMENT); macOS's Remote Login and Windows' OpenSSH server are
+that sshd. A browser started there opens on the remote desktop, or nowhere, and msal waits
+for its redirect for minutes in silence.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def call_bounded(call: Callable[[], T], seconds: float) -> T:
     worker.start()
     worker.join(max(0.0, seconds))
     if not outcome:
-        raise GaveUp(f"no answer within {seconds:g} s")
+        raise GaveUp(f"gave no answer within {seconds:g} s")
     ok, value = outcome[0]
     if not ok:
         assert isinstance(value, BaseException)

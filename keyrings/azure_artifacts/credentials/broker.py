@@ -66,10 +66,10 @@ class BrokerFlow(Flow):
             if not result or "access_token" not in result:
                 with stdout_to_stderr():
                     result = call_bounded(lambda: self._interactive(app, scope), options.interactive_timeout)
-        except GaveUp:
+        except GaveUp as exc:
             raise AuthenticationFailed(
-                "the Windows sign-in window gave no answer within the timeout; it may be behind "
-                "other windows (run `azure-artifacts-keyring login URL` to sign in)"
+                f"the Windows broker {exc}; its sign-in window may be behind other windows "
+                "(or run `azure-artifacts-keyring login URL` in a terminal)"
             ) from None
         except Exception as exc:
             raise AuthenticationFailed(f"broker sign-in failed: {type(exc).__name__}") from None
