@@ -14,14 +14,19 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import run_cli
 
 from keyrings.azure_artifacts.credentials import broker, chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
+from keyrings.azure_artifacts.testing import FakeAzure
+
+if TYPE_CHECKING:
+    from conftest import CleanEnv
 
 CHILD_SLEEPS = 30  # seconds the CLI's child holds the pipes: a lookup that waited for it took that long
 
@@ -94,6 +99,37 @@ def test_a_cli_timeout_on_posix_says_so_in_one_line(hanging_cli: Path) -> None:
     with pytest.raises(CredentialUnavailable) as raised:
         chain.build_flow("azure_cli", options).get_token(ADO_SCOPE)
     assert str(raised.value) == "`az` gave no answer within 1 s (the `timeout` setting)"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake CLI is a POSIX shell script")
+@pytest.mark.usefixtures("windows_run_after_kill")
+def test_the_person_sees_one_line_naming_the_cli_and_the_timeout(
+    fake_azure: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`token URL` with `credential = azure_cli` and a hung `az`: exit 1, one line, no traceback."""
+    pid_file = clean_env.bin_dir / "az.pid"
+    config = (
+        f'[artifacts host="{fake_azure.host}"]\nauthority_host = {fake_azure.base_url}\n'
+        "credential = azure_cli\nauth = bearer\ninteractive = never\ntimeout = 1\n"
+    )
+    env = clean_env.for_lookup(config, ca=fake_azure.ca_path)
+    clean_env.install(
+        monkeypatch, {**env, "PATH": f"{clean_env.bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin"}
+    )
+    script = clean_env.bin_dir / "az"
+    script.write_text(HANGING_CLI.format(sleep=CHILD_SLEEPS, pid_file=pid_file))
+    script.chmod(0o755)
+    try:
+        code, out, err = run_cli(capsys, "token", fake_azure.feed_url("contoso", "main"))
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "azure_cli: `az` gave no answer within 1 s (the `timeout` setting)" in err
 
 
 class HangingBrokerApp:
