@@ -137,6 +137,7 @@ class HangingBrokerApp:
     `callback_data.signal.wait()` without a timeout (msal/broker.py `_signin_interactively`)."""
 
     CONSOLE_WINDOW_HANDLE = object()
+    HANG = 20  # "for ever", bounded so that a test of broken code fails instead of hanging
 
     def __init__(self, release: threading.Event, *, accounts: bool = False) -> None:
         self.release = release
@@ -148,12 +149,12 @@ class HangingBrokerApp:
 
     def acquire_token_silent(self, scopes: list[str], account: Any) -> dict[str, str]:
         self.calls.append("silent")
-        self.release.wait()
+        self.release.wait(self.HANG)
         return {}
 
     def acquire_token_interactive(self, scopes: list[str], **kwargs: Any) -> dict[str, str]:
         self.calls.append("interactive")
-        self.release.wait()  # the `timeout` keyword is not passed on to WAM
+        self.release.wait(self.HANG)  # the `timeout` keyword is not passed on to WAM
         return {}
 
 
@@ -177,5 +178,5 @@ def test_the_broker_is_given_up_on_after_the_timeout(
     expected = f"the Windows broker gave no answer within {0.5 if signed_in_before else 1} s"
     with pytest.raises(AuthenticationFailed, match=expected):
         broker.BrokerFlow(options).get_token(ADO_SCOPE)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < HangingBrokerApp.HANG / 2
     assert app.calls == (["silent"] if signed_in_before else ["interactive"])
