@@ -28,7 +28,21 @@ VENV_BIN = Path(sys.executable).parent
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE", "PIP_CERT")
 # Kept from the machine; everything else (PIP_*, UV_*, AZURE_*, the CA variables, proxies, CI,
 # PYTHON_KEYRING_BACKEND, DISPLAY, ...) is dropped so no test depends on who runs it.
-_KEEP = ("LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "SYSTEMROOT", "COMSPEC", "PATHEXT")
+_KEEP = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TZ",
+    "SYSTEMROOT",
+    "COMSPEC",
+    "PATHEXT",
+    "WINDIR",
+    "TEMP",
+    "TMP",
+)
+# Tests of POSIX permission bits, owners or `#!` scripts: Windows has none of them.
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits, owners or #! scripts")
 
 
 class CleanEnv:
@@ -55,13 +69,16 @@ class CleanEnv:
     ) -> dict[str, str]:
         """The environment; `config` (text) is written to keyringrc.cfg and named by
         KEYRINGS_AZURE_ARTIFACTS_CONFIG, `extra` variables go on top."""
-        dirs = {name: self.root / name for name in ("config", "data", "cache")}
+        dirs = {name: self.root / name for name in ("config", "data", "cache", "appdata", "localappdata")}
         for directory in (self.bin_dir, self.home, *dirs.values()):
             directory.mkdir(parents=True, exist_ok=True)
         env = {name: os.environ[name] for name in _KEEP if name in os.environ}
         env.update(
             PATH=os.pathsep.join([str(self.bin_dir), str(VENV_BIN)]),
             HOME=str(self.home),
+            USERPROFILE=str(self.home),  # Windows: the home directory, and keyring's and pip's roots
+            APPDATA=str(dirs["appdata"]),
+            LOCALAPPDATA=str(dirs["localappdata"]),
             XDG_CONFIG_HOME=str(dirs["config"]),
             XDG_DATA_HOME=str(dirs["data"]),
             XDG_CACHE_HOME=str(dirs["cache"]),

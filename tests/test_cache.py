@@ -127,7 +127,7 @@ def test_symlink_is_not_followed(tmp_path: Path) -> None:
 
 
 @posix_only
-@pytest.mark.skipif(os.name == "posix" and os.getuid() != 0, reason="needs root to chown")
+@pytest.mark.skipif(os.name != "posix" or os.getuid() != 0, reason="needs root to chown (POSIX)")
 def test_foreign_owned_file_is_ignored(tmp_path: Path) -> None:
     cache = make(tmp_path)
     key = cache_key(org="contoso")

@@ -26,7 +26,7 @@ def _bin_with(tmp_path: Path, *names: str) -> str:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     for name in names:
-        exe = bin_dir / name
+        exe = bin_dir / (name + ".cmd" if sys.platform == "win32" else name)  # found through PATHEXT there
         exe.write_text("#!/bin/sh\nexit 1\n")
         exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return str(bin_dir)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import posix_only
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
 from keyring.credentials import Credential, SimpleCredential
@@ -284,6 +285,7 @@ def test_default_keyring_in_keyrings_config_disables_the_plugin(
     assert steps["keyring"]["fix"] == f"remove default-keyring from [backend] in {config}"
 
 
+@posix_only
 def test_a_keyring_on_path_without_the_backend(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     world.service_principal()
     script = world.tmp / "bin" / "keyring"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import pytest
+from conftest import posix_only
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.testing import FakeAzure
@@ -287,6 +288,7 @@ def _files(state: Path) -> list[Path]:
     return [p for p in state.rglob("*") if p.is_file()]
 
 
+@posix_only
 def test_state_is_private(fake: FakeAzure, clean_env: CleanEnv) -> None:
     assert valid(fake, lookup(fake, make_env(fake, clean_env)))
     state = clean_env.state_dir
@@ -307,6 +309,7 @@ CORRUPTIONS = {
 }
 
 
+@posix_only
 @pytest.mark.parametrize("name", sorted(CORRUPTIONS))
 def test_damaged_cache_files_are_ignored_and_rebuilt(fake: FakeAzure, clean_env: CleanEnv, name: str) -> None:
     if name == "foreign-owned" and os.geteuid() != 0:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
+from conftest import posix_only
 from keyring.backends.chainer import ChainerBackend
 from keyring.backends.fail import Keyring as FailKeyring
 from keyring.errors import KeyringLocked
@@ -213,6 +214,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@posix_only
 def test_file_fallback_is_0600_and_round_trips(tmp_path: Path) -> None:
     store = PatStore(tmp_path / "pats", backends=[])
     record = pat(10 * DAY)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from conftest import posix_only
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.cache import ensure_dir, state_dir
@@ -477,6 +478,7 @@ def test_lookup_for_another_port_makes_no_request(clean_env: CleanEnv) -> None:
     )
 
 
+@posix_only
 def test_every_directory_we_create_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     old = os.umask(0o022)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import posix_only
 
 from keyrings.azure_artifacts import cli, tool_setup
 
@@ -293,6 +294,7 @@ def test_uv_notes_when_no_keyring_is_on_path(env: dict[str, str], capsys: pytest
     assert "note: uv runs `keyring` from PATH and there is none" in err
 
 
+@posix_only
 def test_uv_notes_a_keyring_on_path_without_the_backend(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -101,6 +101,9 @@ def _setup_parser(commands: Any) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from ._console import replace_unencodable
+
+    replace_unencodable()  # `status > file` under cp1252: `?` for what the code page lacks
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -231,6 +234,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
 
 
 def _token(app: App, args: argparse.Namespace) -> int:
+    from ._console import write_line
     from ._text import iso_utc
 
     secret = app.token(args.url)
@@ -242,9 +246,9 @@ def _token(app: App, args: argparse.Namespace) -> int:
             "kind": secret.kind,
             "expires_at": expires,
         }
-        print(json.dumps(document))
+        write_line(json.dumps(document))
     else:
-        print(secret.secret)
+        write_line(secret.secret)  # `\n` only, also on Windows: $(...) in Git Bash keeps a `\r`
     return EXIT_OK
 
 

@@ -29,10 +29,9 @@ def is_interactive(setting: str, environ: Mapping[str, str], stderr_isatty: Opti
     if any(environ.get(name, "").strip().lower() not in ("", "0", "false") for name in CI_VARIABLES):
         return False
     if stderr_isatty is None:
-        try:
-            stderr_isatty = sys.stderr is not None and sys.stderr.isatty()
-        except (AttributeError, ValueError):
-            stderr_isatty = False
+        from ._console import is_terminal  # a console or mintty on Windows, not NUL
+
+        stderr_isatty = is_terminal(sys.stderr)
     return stderr_isatty
 
 

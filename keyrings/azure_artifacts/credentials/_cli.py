@@ -1,15 +1,18 @@
-"""Finding developer CLIs on the PATH of the given environment (no process is started)."""
+"""Developer CLIs (az, azd, pwsh): found on the PATH of the given environment, run through
+azure-identity, and waited for no longer than `timeout` on every platform."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import AuthenticationFailed, CredentialUnavailable
+from ._bounded import GaveUp, call_bounded
 from ._identity import process_timeout, request_token
 from ._util import env_value, one_line
 from .base import AccessToken, Flow, FlowOptions
@@ -27,6 +30,10 @@ def find_executable(options: FlowOptions, *names: str) -> str | None:
             if found:
                 return found
     return None
+
+
+# How long past the CLI's own process timeout we still wait for azure-identity to return.
+GRACE = 2.0
 
 
 class CliFlow(Flow):
@@ -63,10 +70,23 @@ class CliFlow(Flow):
         return {"config_dir": chosen}
 
     def fetch(self, scope: str) -> AccessToken:
+        """azure-identity's process timeout first; then we stop waiting, because on Windows it
+        kills only the `.cmd` wrapper and goes on reading pipes that the CLI's child keeps open."""
+        seconds = process_timeout(self.options)
+        started = time.monotonic()
         try:
-            return request_token(self.name, self._build, scope)
-        except AuthenticationFailed as exc:
+            return call_bounded(lambda: request_token(self.name, self._build, scope), seconds + GRACE)
+        except GaveUp:
+            raise CredentialUnavailable(self._timed_out(seconds)) from None
+        except CredentialUnavailable:
+            if time.monotonic() - started >= seconds:  # azure-identity's "Failed to invoke" on a timeout
+                raise CredentialUnavailable(self._timed_out(seconds)) from None
+            raise
+        except AuthenticationFailed as exc:  # a failing CLI is unavailable: the chain goes on
             raise CredentialUnavailable(one_line(exc)) from None
+
+    def _timed_out(self, seconds: int) -> str:
+        return f"`{self.executables[0]}` gave no answer within {seconds} s (the `timeout` setting)"
 
     def _build(self) -> Any:
         import azure.identity

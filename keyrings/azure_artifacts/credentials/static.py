@@ -12,6 +12,7 @@ asked for that file, so falling through to another identity would hide the mista
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import sys
@@ -51,6 +52,15 @@ def too_open(mode: int) -> bool:
     return bool(stat.S_IMODE(mode) & 0o077)
 
 
+def decode_token_file(data: bytes) -> str:
+    """UTF-8 with or without a BOM, or UTF-16 with its BOM: what `$pat > file` and `Out-File`
+    write in Windows PowerShell 5.1 (Microsoft Learn, about_Character_Encoding: "Unicode"
+    UTF-16LE is the default of the redirection operators and Out-File there)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
 def read_token_file(path: Path) -> str:
     """The file's single line, stripped; AuthenticationFailed (never showing content) otherwise."""
     try:
@@ -59,14 +69,14 @@ def read_token_file(path: Path) -> str:
             raise AuthenticationFailed(f"token_file {path} is not a regular file")
         if info.st_size > MAX_FILE_BYTES:
             raise AuthenticationFailed(f"token_file {path} is larger than {MAX_FILE_BYTES} bytes")
-        with path.open("r", encoding="utf-8-sig") as handle:
-            text = handle.read(MAX_FILE_BYTES + 1)
+        with path.open("rb") as handle:
+            text = decode_token_file(handle.read(MAX_FILE_BYTES + 1))
     except FileNotFoundError:
         raise AuthenticationFailed(f"token_file {path} does not exist") from None
     except PermissionError:
         raise AuthenticationFailed(f"token_file {path} is not readable") from None
     except UnicodeDecodeError:
-        raise AuthenticationFailed(f"token_file {path} is not UTF-8 text") from None
+        raise AuthenticationFailed(f"token_file {path} is not UTF-8 or UTF-16 text") from None
     except OSError as exc:
         raise AuthenticationFailed(f"token_file {path}: {exc.strerror or type(exc).__name__}") from None
     token = text.strip()

@@ -109,7 +109,7 @@ def write_cli_scripts(
     client_secret: str,
     tenant: str,
 ) -> list[Path]:
-    """Write executable ``az`` and ``azd`` into ``bin_dir``; returns their paths."""
+    """Write executable ``az`` and ``azd`` into ``bin_dir`` (and ``.cmd`` wrappers on Windows); returns their paths."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name in ("az", "azd"):
@@ -127,6 +127,10 @@ def write_cli_scripts(
         )
         path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         written.append(path)
+        if sys.platform == "win32":  # the real CLIs are az.cmd / azd.exe; a .cmd is found through PATHEXT
+            wrapper = bin_dir / f"{name}.cmd"
+            wrapper.write_bytes(f'@"{sys.executable}" "%~dp0{name}" %*\r\n'.encode())
+            written.append(wrapper)
     return written
 
 

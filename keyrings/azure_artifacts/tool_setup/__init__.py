@@ -45,6 +45,7 @@ class FileEdit:
     old: Optional[str]
     new: str
     notes: tuple[str, ...] = field(default=())
+    encoding: str = "utf-8"  # written back as it was read (pip.ini in the ANSI code page)
 
     @property
     def changed(self) -> bool:
@@ -77,15 +78,16 @@ def _plan(
     from . import _edits
 
     paths = _tool_files(tool, primary, site, cwd, environ, file)
-    texts = [(path, _read(path)) for path in paths]
+    fallback = _paths.pip_encoding() if tool == "pip" else None
+    texts = [(path, *_read_encoded(path, fallback)) for path in paths]
     if not named:
-        in_use = _edits.name_in_use(tool, [(p, t) for p, t in texts if t is not None], feed)
+        in_use = _edits.name_in_use(tool, [(p, t) for p, t, _ in texts if t is not None], feed)
         feed = dataclasses.replace(feed, name=in_use or feed.name)
     provider, provider_notes = pip_provider(environ, site) if tool == "pip" else ("import", [])
     edits: list[FileEdit] = []
-    for path, old in texts:
+    for path, old, encoding in texts:
         new, notes = _edits.edit(tool, path, old or "", feed, primary=primary, pip_provider=provider)
-        edits.append(FileEdit(path, old, new, tuple(notes + provider_notes)))
+        edits.append(FileEdit(path, old, new, tuple(notes + provider_notes), encoding))
     if tenant is not None:
         edits.append(_tenant_edit(feed, tenant, environ))
     return feed, edits
@@ -174,16 +176,23 @@ def _feed_base(ref: FeedRef, *, view: bool) -> str:
 
 def _read(path: Path) -> Optional[str]:
     """A file's text with `\\n` line ends (CRLF is put back on write); None when it does not exist."""
+    return _read_encoded(path)[0]
+
+
+def _read_encoded(path: Path, fallback: Optional[str] = None) -> tuple[Optional[str], str]:
+    """(text, encoding): UTF-8, else `fallback` (pip's own encoding for pip.conf / pip.ini)."""
     try:
         data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
-        return None
+        return None, "utf-8"
     except OSError as exc:
         raise SetupError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
     try:
-        return data.decode("utf-8-sig").replace("\r\n", "\n")
-    except UnicodeDecodeError:
-        raise SetupError(f"{path}: not UTF-8 text; it was left as it is") from None
+        text, encoding = _paths.decode(data, fallback)
+    except (UnicodeDecodeError, LookupError):
+        wanted = "UTF-8" if fallback is None else f"UTF-8 or {fallback}"
+        raise SetupError(f"{path}: not {wanted} text; it was left as it is") from None
+    return text.replace("\r\n", "\n"), encoding
 
 
 def apply(edits: Iterable[FileEdit]) -> list[Path]:
@@ -210,7 +219,12 @@ def apply(edits: Iterable[FileEdit]) -> list[Path]:
 
 def _write(edit: FileEdit, target: Path) -> None:
     crlf = edit.old is not None and b"\r\n" in target.read_bytes()
-    data = (edit.new.replace("\n", "\r\n") if crlf else edit.new).encode("utf-8")
+    try:
+        data = (edit.new.replace("\n", "\r\n") if crlf else edit.new).encode(edit.encoding)
+    except UnicodeEncodeError:
+        raise SetupError(
+            f"{edit.path}: the change cannot be written in its {edit.encoding} encoding"
+        ) from None
     if target.exists():
         mode = target.stat().st_mode & 0o7777
     else:

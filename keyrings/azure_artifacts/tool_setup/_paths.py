@@ -6,6 +6,8 @@ environment that runs `azure-artifacts-keyring`, and their internals are not an 
 
 from __future__ import annotations
 
+import codecs
+import locale
 import os
 import sys
 from collections.abc import Mapping
@@ -50,12 +52,15 @@ def pip_file(environ: Mapping[str, str], *, site: bool, key: str) -> Path:
     if sys.platform == "win32":
         legacy = home(environ) / "pip" / basename
         new = Path(environ.get("APPDATA") or home(environ) / "AppData" / "Roaming") / "pip" / basename
+    elif sys.platform == "darwin":
+        # pip/_internal/utils/appdirs.py `_macos_user_config_dir`: Application Support/pip when
+        # that directory exists, else ~/.config/pip; XDG_CONFIG_HOME is not read on macOS.
+        legacy = home(environ) / ".pip" / basename
+        app_support = home(environ) / "Library" / "Application Support" / "pip"
+        new = (app_support if app_support.is_dir() else home(environ) / ".config" / "pip") / basename
     else:
         legacy = home(environ) / ".pip" / basename
         new = _xdg_config(environ) / "pip" / basename
-        if sys.platform == "darwin":
-            app_support = home(environ) / "Library" / "Application Support" / "pip"
-            new = app_support / basename if app_support.is_dir() else new
     existing = [path for path in (new, legacy) if path.is_file()]
     for path in existing:  # highest priority first: the file that already sets the key
         if _ini_sets(path, key):
@@ -63,11 +68,30 @@ def pip_file(environ: Mapping[str, str], *, site: bool, key: str) -> Path:
     return existing[0] if existing else new
 
 
+def pip_encoding() -> str:
+    """The encoding pip reads its configuration files in (pip/_internal/configuration.py
+    `_construct_parser`: UTF-8 in UTF-8 mode, else the locale's: the ANSI code page on Windows)."""
+    if sys.flags.utf8_mode:
+        return "utf-8"
+    getencoding = getattr(locale, "getencoding", None)  # Python 3.11+, as pip's utils/compat.py
+    return str(getencoding()) if getencoding is not None else locale.getpreferredencoding(False)
+
+
+def decode(data: bytes, fallback: Optional[str] = None) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (a BOM dropped), else `fallback`; UnicodeDecodeError otherwise."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        if fallback is None or codecs.lookup(fallback).name == "utf-8":
+            raise
+    return data.decode(fallback), fallback
+
+
 def _ini_sets(path: Path, key: str) -> bool:
     """A cheap look for `key` (either spelling) in a file's lines; parsing errors surface later."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        text, _ = decode(path.read_bytes(), pip_encoding())
+    except (OSError, UnicodeDecodeError, LookupError):
         return False
     spellings = {key, key.replace("-", "_")}
     for line in text.splitlines():
