@@ -41,37 +41,6 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _section_rules(valid: Any) -> tuple[list[str], list[str]]:
-    """What each section, layered over `[artifacts]`, can never do (problems), and host sections
-    that will only ever use a PAT from AZURE_DEVOPS_EXT_PAT (warnings)."""
-    from .config.files import problem
-    from .config.settings import Settings, cannot_work
-
-    root = valid.options.get("artifacts")
-    problems: list[str] = []
-    warnings: list[str] = []
-
-    def pick(own: Any, name: str) -> Any:
-        value = own.get(name)
-        return value if value is not None or root is None else root.get(name)
-
-    for section in valid.raw.sections:
-        own = valid.options[section.name]
-
-        auth, credential = pick(own, "auth") or "session", pick(own, "credential") or ("auto",)
-        reason = cannot_work(Settings(auth=auth, credential=credential))
-        if reason:
-            problems.append(problem(valid.raw.path, section.name, "auth", reason))
-        if "host" in section.qualifiers and not any(
-            pick(own, name) for name in ("tenant", "authority_host", "token_env", "token_file")
-        ):
-            warnings.append(
-                problem(valid.raw.path, section.name, "host", "no tenant or authority_host, so no Entra "
-                        "sign-in; and no token_env or token_file: only AZURE_DEVOPS_EXT_PAT will be used")
-            )  # fmt: skip
-    return problems, warnings
-
-
 class App:
     """One environment (a copy of os.environ, with --config applied) and its clock and terminal."""
 
@@ -94,13 +63,16 @@ class App:
     def check(self) -> CheckResult:
         from .config.files import config_path, read_config
         from .config.resolve import env_options, validate
+        from .config.rules import findings
 
         path = config_path(self.environ)
         valid = validate(read_config(path))
         # A bad compatibility variable blocks every lookup, whose message sends the user here.
         problems = list(valid.problems) + env_options(self.environ)[1]
-        more, warnings = _section_rules(valid)
-        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems + more, warnings)
+        found = findings(valid, self.environ)
+        problems += [f.message for f in found if f.problem]
+        warnings = [f.message for f in found if not f.problem]
+        return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems, warnings)
 
     def explain(self, url: str) -> Explanation:
         from .explain import explain
@@ -119,11 +91,16 @@ class App:
         `interactive = never`, signing in may prompt."""
         from . import service
 
-        resolution = service.resolve(url, self.environ)
-        if resolution is None:
+        ref, raw = service.recognise(url, self.environ)
+        if ref is None:
+            broken = service.unreadable(url, raw)
+            if broken:
+                raise ConfigError([broken])
             raise AzureArtifactsError(
-                f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring explain URL)"
+                service.url_hint(url, None, raw)
+                or f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring doctor URL says why)"
             )
+        resolution = service.layer(ref, raw, self.environ)
         if resolution.errors:
             raise ConfigError(list(resolution.errors))
         settings = resolution.settings
@@ -133,6 +110,13 @@ class App:
             settings = settings.override("interactive", "always", "command line")
             resolution = dataclasses.replace(resolution, settings=settings)
         return resolution
+
+    def url_hint(self, url: str) -> Optional[str]:
+        """A typo or a missing feed in one of our URLs (the lookup still runs), else None."""
+        from . import service
+
+        ref, raw = service.recognise(url, self.environ)
+        return None if ref is None else service.url_hint(url, ref, raw)
 
     def token(self, url: str, *, interactive: bool = False) -> Secret:
         """The secret a lookup would return (the same cache, chain and interactivity rules)."""

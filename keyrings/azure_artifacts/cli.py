@@ -174,7 +174,14 @@ def doctor(app: App, url: str, *, as_json: bool) -> int:
     return EXIT_FAILURE if any(step.status == "failed" for step in steps) else EXIT_OK
 
 
+def _warn_url(app: App, url: str) -> None:
+    problem = app.url_hint(url)
+    if problem:
+        print(f"azure-artifacts-keyring: warning: {problem}", file=sys.stderr)
+
+
 def _login(app: App, args: argparse.Namespace) -> int:
+    _warn_url(app, args.url)
     secret = app.login(args.url)
     ref = app.resolution(args.url).ref
     where = "/".join(p for p in (ref.org, ref.project, ref.feed) if p)
@@ -228,6 +235,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
 def _token(app: App, args: argparse.Namespace) -> int:
     from ._text import iso_utc
 
+    _warn_url(app, args.url)
     secret = app.token(args.url)
     if args.json:
         expires = None if secret.expires_at is None else iso_utc(secret.expires_at)

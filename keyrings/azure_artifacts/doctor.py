@@ -105,10 +105,10 @@ class _Doctor:
     def plan(self) -> list[tuple[str, Callable[[], Outcome], tuple[str, ...]]]:
         """(step, check, the steps whose failure makes it meaningless)."""
         return [
+            ("config", self.config_step, ()),
             ("url", self.url_step, ()),
             ("keyring", lambda: keyring_checks.in_process(self.url, self.environ), ("url",)),
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
-            ("config", self.config_step, ("url",)),
             ("tenant", self.tenant_step, ("url", "config")),
             ("credential", self.credential_step, ("url", "config")),
             ("exchange", self.exchange_step, ("url", "config", "credential")),
@@ -118,30 +118,54 @@ class _Doctor:
     def url_step(self) -> Outcome:
         from . import service
 
-        ref, _raw = service.recognise(self.url, self.environ)
+        ref, raw = service.recognise(self.url, self.environ)
         if ref is None:
+            broken = service.unreadable(self.url, raw)
+            if broken:
+                return failed(
+                    f"the configuration names this host but cannot be read: {broken}",
+                    "fix the file (see the config step); its host sections are unknown until then",
+                )
             return failed(*why_not_ours(self.url, self.environ))
+        problem = service.url_hint(self.url, ref, raw)
+        if problem and "did you mean" in problem:  # a typo: this URL gets no package
+            return failed(problem, "use the URL suggested, or " + CONNECT)
         where = "host declared by a host section" if ref.kind == "configured" else "built-in host"
         named = (("org", ref.org), ("project", ref.project), ("feed", ref.feed), ("view", ref.view))
         parts = ", ".join(f"{name} {value}" for name, value in named if value)
-        return ok(f"{ref.netloc} ({where}): {parts}" + (", upload URL" if ref.upload else ""))
+        note = f"; {problem}" if problem else ""
+        return ok(f"{ref.netloc} ({where}): {parts}" + (", upload URL" if ref.upload else "") + note)
 
     def config_step(self) -> Outcome:
+        """The file first (a file that cannot be read hides its host sections from the url
+        step), then what applies to this URL: its problems fail, other sections' only warn."""
         from . import service
-        from .app import App
+        from .config.files import config_path, read_config
+        from .config.resolve import env_options, missing_file, validate
+        from .explain import rule_problems
 
-        checked = App(self.environ).check()
-        self.resolution = resolution = service.resolve(self.url, self.environ)
-        assert resolution is not None  # the url step recognised it
-        problems = list(resolution.errors) or checked.problems
+        path = config_path(self.environ)
+        raw = read_config(path)
+        fix = f"fix {path} (azure-artifacts-keyring check lists all)"
+        whole = [*raw.problems, *missing_file(raw, self.environ), *env_options(self.environ)[1]]
+        if whole:
+            return failed(_first(whole), fix)
+        ref, _raw = service.recognise(self.url, self.environ)
+        if ref is None:
+            valid = validate(raw)
+            found = len(valid.problems)
+            state = f"{found} problem(s) (azure-artifacts-keyring check)" if found else "no problem"
+            return ok(f"{path}: readable, {len(raw.sections)} artifacts section(s), {state}")
+        self.resolution = resolution = service.layer(ref, raw, self.environ)
+        problems = list(resolution.errors) + rule_problems(resolution, self.environ)
         if problems:
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-            return failed(problems[0] + more, f"fix {checked.path} (azure-artifacts-keyring check lists all)")
+            return failed(_first(problems), fix)
         applied = ", ".join(f"[{s.name}]" for s in resolution.sections if s.applies)
-        state = "" if checked.exists else " (not found: defaults apply)"
+        state = "" if raw.exists else " (not found: defaults apply)"
         chain = " -> ".join(SignIn(resolution, self.ctx).chain()) or "-"
         used = applied or "no section applies: defaults"
-        return ok(f"{checked.path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}")
+        warned = f"; warning: {_first(list(resolution.warnings))}" if resolution.warnings else ""
+        return ok(f"{path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}{warned}")
 
     def _signin(self) -> _RecordingSignIn:
         if self.signin is None:
@@ -295,6 +319,11 @@ class _Doctor:
         if status.status_code == 404:
             return failed(f"HTTP 404: no feed {feed} (or {who} cannot see it)", CONNECT)
         return failed(f"HTTP {status.status_code} from {url}")
+
+
+def _first(messages: list[str]) -> str:
+    more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""
+    return messages[0] + more
 
 
 def _who(secret: Optional[Secret], grant: Optional[Grant], *, ids: bool = True) -> str:

@@ -36,6 +36,49 @@ def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.F
     return (urls.parse_service(service, rules) if rules else None), raw
 
 
+def unreadable(service: str, raw: Optional[RawConfig]) -> Optional[str]:
+    """The file's first problem when it cannot be parsed and one of its section headers names
+    this URL's host (the lookup was meant to be ours), else None. Stdlib only."""
+    if raw is None or not raw.problems or not raw.hosts_mentioned:
+        return None
+    try:
+        host, _port = urls.parse_host(_authority(service))
+    except ValueError:
+        return None
+    for mentioned in raw.hosts_mentioned:
+        try:
+            if urls.host_matches(host, urls.parse_host(mentioned)[0]):
+                return raw.problems[0]
+        except ValueError:
+            continue
+    return None
+
+
+def url_hint(service: str, ref: Optional[urls.FeedRef], raw: Optional[RawConfig]) -> Optional[str]:
+    """A typo or a missing feed in a URL on one of our hosts (see url_hints), else None."""
+    from . import url_hints
+
+    return url_hints.hint(service, ref, host_rules(raw) if raw is not None else ())
+
+
+def _why_none(service: str, raw: Optional[RawConfig]) -> None:
+    """One warning line when a URL that is not ours was meant to be: its host is ours, or a file
+    that cannot be parsed names it. Anything else stays silent (and cheap)."""
+    broken = unreadable(service, raw)
+    if broken:
+        get_logger().warning("no credential for %s: %s; run azure-artifacts-keyring check", service, broken)
+        return
+    problem = url_hint(service, None, raw)
+    if problem:
+        get_logger().warning("no credential: %s", problem)
+
+
+def _authority(service: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(service if "://" in service else f"https://{service}").netloc.rpartition("@")[2]
+
+
 def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Optional[Resolution]:
     """Settings for one of our URLs (with any configuration problems), or None when not ours."""
     environ = os.environ if environ is None else environ
@@ -63,6 +106,8 @@ def lookup(
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
     if ref is None:
+        if urls.could_be_configured(service):
+            _why_none(service, raw)
         return None
     log = get_logger()
     inputs = Inputs(environ)
@@ -87,6 +132,12 @@ def lookup(
             more,
         )
         return None
+    problem = url_hint(service, ref, raw)
+    if problem:
+        log.warning("warning: %s", problem)
+    if resolution.warnings:
+        more = f" (+{len(resolution.warnings) - 1} more)" if len(resolution.warnings) > 1 else ""
+        log.warning("warning: %s%s; run azure-artifacts-keyring check", resolution.warnings[0], more)
     log.debug(
         "sections applied (least to most specific): %s", [r.name for r in resolution.sections if r.applies]
     )
