@@ -126,6 +126,9 @@ class _Doctor:
                     f"the configuration names this host but cannot be read: {broken}",
                     "fix the file (see the config step); its host sections are unknown until then",
                 )
+            hint = service.url_hint(self.url, None, raw)
+            if hint:
+                return failed(hint, "use the URL suggested, or " + CONNECT)
             return failed(*why_not_ours(self.url, self.environ))
         problem = service.url_hint(self.url, ref, raw)
         if problem and "did you mean" in problem:  # a typo: this URL gets no package

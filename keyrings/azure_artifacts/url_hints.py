@@ -43,7 +43,7 @@ def hint(service: str, ref: Optional[FeedRef], rules: Iterable[HostRule] = ()) -
     if ref is None and parts.scheme.lower() == "http":
         fixed = parts._replace(scheme="https").geturl()
         if urls.parse_service(fixed, rules) is not None:
-            return f"{service}: http:// never gets a token (it would travel in clear); did you mean {fixed}?"
+            return f"{service}: http: a token is only ever sent over https (did you mean {fixed}?)"
     segments = parts.path.split("/")
     for index, segment in enumerate(segments):
         if segment.lower() != "_packaging" and _close(segment.lower(), "_packaging"):
