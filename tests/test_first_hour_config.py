@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-
 from conftest import run_cli
 
 if TYPE_CHECKING:
@@ -153,11 +152,11 @@ def test_url_typos_get_a_pointed_answer_everywhere(
     got = keyring_get(env, url)
     lines = got.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], got.stderr
-    code, out, err = run_cli(capsys, "explain", url)
+    _code, out, _err = run_cli(capsys, "explain", url)
     assert expected in out
-    code, out, err = run_cli(capsys, "token", url)
+    _code, _out, err = run_cli(capsys, "token", url)
     assert expected in err
-    code, out, err = run_cli(capsys, "doctor", "--json", url)
+    _code, out, _err = run_cli(capsys, "doctor", "--json", url)
     url_step = next(s for s in json.loads(out)["steps"] if s["name"] == "url")
     assert expected in url_step["detail"]
 
