@@ -139,7 +139,8 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
     URL fail it (`errors`); those of sections for other URLs are only `warnings`."""
     reports: list[SectionReport] = []
     applicable: list[Section] = []
-    errors, warnings = list(valid.raw.problems), []
+    errors: list[str] = list(valid.raw.problems)
+    warnings: list[str] = []
     for section in valid.raw.sections:
         reason = mismatch(section, ref)
         reports.append(

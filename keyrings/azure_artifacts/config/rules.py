@@ -81,7 +81,7 @@ def _scopes(sections: list[Section]) -> list[dict[str, str]]:
     """`[artifacts]` (no qualifiers), each section's qualifiers, and the unions of compatible
     ones, without repeats."""
     scopes: list[dict[str, str]] = [{}]
-    seen = {frozenset()}
+    seen: set[frozenset[tuple[str, str]]] = {frozenset()}
     frontier = [dict(s.qualifiers) for s in sections]
     while frontier and len(scopes) < MAX_SCOPES:
         scope = frontier.pop(0)
