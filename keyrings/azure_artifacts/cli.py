@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 _CONFIG_HELP = "config file (default: keyring's keyringrc.cfg)"
+_JSON_HELP = "print one JSON object instead of text"
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; option help wrapped, never inside a URL or at a hyphen."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import re
+        import textwrap
+
+        flat = re.sub(r"\s+", " ", text).strip()
+        return textwrap.wrap(flat, width, break_long_words=False, break_on_hyphens=False)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,17 +42,20 @@ def _parser() -> argparse.ArgumentParser:
         prog="azure-artifacts-keyring",
         description="Credentials for Azure Artifacts feeds through keyring: inspect and manage them.",
         epilog="When a tool gets a 401 or 403 from a feed, start with `azure-artifacts-keyring doctor URL`.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     def command(name: str, help_text: str, *, url: str = "", json_help: str = "", config: bool = True) -> Any:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        # json_help names the object's fields in the description; the option reads the same everywhere.
+        description = f"{help_text}. --json prints {json_help}." if json_help.startswith("{") else help_text
+        sub = commands.add_parser(name, help=help_text, description=description, formatter_class=_Formatter)
         if url:
             sub.add_argument("url", nargs="?" if url == "?" else None, help="a feed URL")
         if json_help:
-            sub.add_argument("--json", action="store_true", help=json_help)
+            sub.add_argument("--json", action="store_true", help=_JSON_HELP)
         if config:
             sub.add_argument("--config", type=Path, help=_CONFIG_HELP)
         return sub
@@ -80,7 +95,7 @@ def _setup_parser(commands: Any) -> None:
         "setup",
         help="write a tool's configuration for a feed (pip, uv, poetry, pdm, hatch, twine)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     setup.add_argument(
         "url", help="the feed's URL, e.g. https://pkgs.dev.azure.com/ORG/_packaging/FEED/pypi/simple/"
@@ -104,7 +119,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return _run(parser, args)
+        code = _run(parser, args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `explain URL | head -1`: the reader has gone; say nothing. stdout goes to devnull so the
+        # interpreter's final flush does not complain either (Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line, never a traceback, never a secret
@@ -147,7 +170,8 @@ def check(app: App, *, explicit: bool) -> int:
             print(problem)
         return EXIT_FAILURE
     state = "exists" if result.exists else "does not exist: defaults apply"
-    print(f"{result.path}: OK ({result.sections} artifacts sections; {state})")
+    sections = f"{result.sections} artifacts section" + ("" if result.sections == 1 else "s")
+    print(f"{result.path}: OK ({sections}; {state})")
     return EXIT_OK
 
 
