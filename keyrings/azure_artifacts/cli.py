@@ -71,7 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         url="1",
         json_help='{"steps": [{"name", "status", "seconds", "detail", "fix"}]}',
     )
-    command("login", "obtain and cache a credential for a feed now (may sign you in)", url="1")
+    login = command("login", "obtain and cache a credential for a feed now (may sign you in)", url="1")
+    login.add_argument("--account", metavar="USER", help="sign in as this user (user@example.com)")
+    login.add_argument(
+        "--force", action="store_true", help="sign in again instead of reusing the cached sign-in"
+    )
     logout = command("logout", "forget cached credentials (and revoke our PATs)", url="?")
     logout.add_argument("--all", action="store_true", help="forget every cached credential and sign-in")
     logout.add_argument("--revoke", action="store_true", help="also revoke the PATs we created")
@@ -206,7 +210,8 @@ def _warn_url(app: App, url: str) -> None:
 
 def _login(app: App, args: argparse.Namespace) -> int:
     _warn_url(app, args.url)
-    secret = app.login(args.url)
+    done = app.login(args.url, account=args.account, force=args.force)
+    secret = done.secret
     ref = app.resolution(args.url).ref
     where = "/".join(p for p in (ref.org, ref.project, ref.feed) if p)
     if secret.expires_at is None:
@@ -216,25 +221,44 @@ def _login(app: App, args: argparse.Namespace) -> int:
 
     scopes = " ".join(secret.scopes) or "-"
     print(f"logged in to {where}: {secret.kind} ({scopes}), expires {iso_utc(secret.expires_at)}")
+    if done.who:
+        print(f"signed in as {done.who} ({done.flow})")
+    else:
+        print("no sign-in was needed: the cached credential is still valid (--force signs in again)")
     return EXIT_OK
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _logout(app: App, args: argparse.Namespace) -> int:
-    forgotten = app.logout(args.url, revoke=args.revoke)
+    gone = app.logout(args.url, revoke=args.revoke)
+    pats = ""
+    if gone.pats:
+        pats = f" and {_plural(gone.pats, 'stored PAT')}" + (
+            " (revoked)" if args.revoke else " (not revoked: --revoke)"
+        )
     if not args.url:
-        print("forgot every cached credential and sign-in" + (" and revoked our PATs" if args.revoke else ""))
-    elif forgotten:
-        print(f"{args.url}: forgotten" + (" (our PATs revoked)" if args.revoke else ""))
+        print(f"forgot {_plural(gone.secrets, 'cached credential')}{pats} and every sign-in")
+    elif gone.secrets or gone.pats:
+        print(f"{args.url}: forgot {_plural(gone.secrets, 'cached credential')}{pats}; kept the sign-in "
+              "(logout --all forgets it)")  # fmt: skip
     else:
-        print(f"{args.url}: nothing cached")
+        print(f"{args.url}: nothing cached; kept the sign-in (logout --all forgets it)")
     return EXIT_OK
 
 
 def _status(app: App, args: argparse.Namespace) -> int:
     items = app.status()
+    accounts = app.accounts()
     if args.json:
-        print(json.dumps({"credentials": items}, indent=2))
+        print(json.dumps({"credentials": items, "accounts": accounts}, indent=2))
         return EXIT_OK
+    for account in accounts:
+        print(
+            f"signed in: {account['username'] or '-'} at {account['authority']} (tenant {account['tenant'] or '-'})"
+        )
     if not items:
         print("no cached credentials")
         return EXIT_OK
@@ -244,10 +268,10 @@ def _status(app: App, args: argparse.Namespace) -> int:
         dead = c["kind"] == "pat" and (c["org"], c["project"], c["feed"]) in refused
         return str(c["expires_at"]) + (" (refused: replaced on the next lookup or login)" if dead else "")
 
-    rows = [("org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
+    rows = [("host", "org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
     rows += [
-        (c["org"], c["project"] or "-", c["feed"] or "-", c["kind"], " ".join(c["scopes"]) or "-",
-         c["username"], expiry(c))
+        (c["host"] or "-", c["org"], c["project"] or "-", c["feed"] or "-", c["kind"],
+         " ".join(c["scopes"]) or "-", c["username"], expiry(c))
         for c in items
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -46,7 +46,7 @@ class Step:
 
 
 @dataclass
-class _RecordingSignIn(SignIn):
+class RecordingSignIn(SignIn):
     """The lookup's SignIn, remembering its authority and grant: the steps after discovery and
     sign-in reuse them instead of asking (or prompting) a second time."""
 
@@ -97,7 +97,7 @@ class _Doctor:
     def __init__(self, url: str, environ: Mapping[str, str], ctx: Context) -> None:
         self.url, self.environ, self.ctx = url, environ, ctx
         self.resolution: Optional[Resolution] = None
-        self.signin: Optional[_RecordingSignIn] = None
+        self.signin: Optional[RecordingSignIn] = None
         self.handed: Optional[Secret] = None
         self.handover_error: Optional[ChainFailed] = None
         self.secret: Optional[Secret] = None
@@ -170,10 +170,10 @@ class _Doctor:
         warned = f"; warning: {_first(list(resolution.warnings))}" if resolution.warnings else ""
         return ok(f"{path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}{warned}")
 
-    def _signin(self) -> _RecordingSignIn:
+    def _signin(self) -> RecordingSignIn:
         if self.signin is None:
             assert self.resolution is not None
-            self.signin = _RecordingSignIn(self.resolution, self.ctx)
+            self.signin = RecordingSignIn(self.resolution, self.ctx)
         return self.signin
 
     def _hand_over(self) -> Optional[Secret]:
