@@ -68,9 +68,18 @@ def _why_none(service: str, raw: Optional[RawConfig]) -> None:
     if broken:
         get_logger().warning("no credential for %s: %s; run azure-artifacts-keyring check", service, broken)
         return
+    if not _near_our_hosts(service, raw):
+        return  # pypi.org and the like: not even the hints module is loaded
     problem = url_hint(service, None, raw)
     if problem:
         get_logger().warning("no credential: %s", problem)
+
+
+def _near_our_hosts(service: str, raw: Optional[RawConfig]) -> bool:
+    """A cheap test before any hint: a built-in feed host's name is in the URL, or the config
+    declares hosts at all."""
+    lowered = service.lower()
+    return any(host in lowered for host in urls.FEED_HOSTS) or bool(raw is not None and host_rules(raw))
 
 
 def _authority(service: str) -> str:
