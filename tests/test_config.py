@@ -489,3 +489,43 @@ def _empty(tmp_path: Path) -> Path:
     path = tmp_path / "empty.cfg"
     path.write_text("")
     return path
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ('artifact org="contoso"', 'artifacts org="contoso"'),
+        ('Artifacts org="contoso"', 'artifacts org="contoso"'),
+        (' artifacts org="contoso"', 'artifacts org="contoso"'),
+        ("artifacs", "artifacts"),
+    ],
+)
+def test_near_miss_section_names_get_a_did_you_mean(name: str, meant: str) -> None:
+    from keyrings.azure_artifacts.config.sections import near_miss
+
+    assert f"did you mean [{meant}]?" in near_miss(name)
+
+
+@pytest.mark.parametrize("name", ["artifactory", "backend", "artifacts-cache", "artifacts", "art"])
+def test_other_sections_are_no_near_miss(name: str) -> None:
+    from keyrings.azure_artifacts.config.sections import near_miss
+
+    assert near_miss(name) == ""
+
+
+def test_a_near_miss_section_warns_a_lookup_and_fails_check(tmp_path: Path) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text('[Artifacts org="contoso"]\nauth = pat\n[artifactory]\nurl = x\n')
+    r = resolved(feed_url(), config)
+    assert r.errors == ()
+    (warning,) = r.warnings
+    assert warning.startswith(f'{config}: [Artifacts org="contoso"] section: not read')
+    assert validate(read_config(config)).problems == (warning,)
+
+
+def test_an_invalid_section_name_fails_only_the_urls_it_was_meant_for(tmp_path: Path) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text("[artifacts org=fabrikam]\nauth = pat\n")
+    assert resolved(feed_url("contoso"), config).errors == ()
+    assert resolved(feed_url("contoso"), config).warnings
+    assert resolved(feed_url("fabrikam"), config).errors
