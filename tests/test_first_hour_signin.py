@@ -71,7 +71,7 @@ def test_login_prompts_names_the_feed_waits_and_says_who(
     assert world.fake.host in out  # the host of the cached secret
     code, out, _ = run(capsys, "status", "--json")
     report = json.loads(out)
-    assert report["accounts"][0]["username"] == "ada@contoso.com"
+    assert set(report) == {"credentials"}
     assert report["credentials"][0]["host"] == world.fake.host
 
 

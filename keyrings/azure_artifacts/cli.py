@@ -251,10 +251,10 @@ def _logout(app: App, args: argparse.Namespace) -> int:
 
 def _status(app: App, args: argparse.Namespace) -> int:
     items = app.status()
-    accounts = app.accounts()
     if args.json:
-        print(json.dumps({"credentials": items, "accounts": accounts}, indent=2))
+        print(json.dumps({"credentials": items}, indent=2))
         return EXIT_OK
+    accounts = app.accounts()
     for account in accounts:
         print(
             f"signed in: {account['username'] or '-'} at {account['authority']} (tenant {account['tenant'] or '-'})"
