@@ -124,3 +124,18 @@ def test_logout_revoke_names_pats_when_there_were_some(
     code, out, err = run(capsys, "logout", world.url(), "--revoke")
     assert code == 0, err
     assert "1 stored PAT (revoked)" in out and "kept the sign-in" in out
+
+
+def test_login_names_a_service_principal_by_its_app_id(
+    world: PatWorld, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id, secret = "5e1f0000-0000-4000-8000-0000000005e1", "sp-secret-Zq18"
+    world.fake.add_app(app_id, secret=secret)
+    _configure(world, "auth = session\n", credential="environment")
+    for name, value in (("AZURE_TENANT_ID", world.fake.default_tenant), ("AZURE_CLIENT_ID", app_id),
+                        ("AZURE_CLIENT_SECRET", secret)):  # fmt: skip
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "login", world.url())
+    assert code == 0, err
+    assert f"signed in as service principal {app_id} (environment)" in out
+    assert secret not in out + err
