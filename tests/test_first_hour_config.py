@@ -166,3 +166,20 @@ def test_foreign_urls_stay_silent(clean_env: CleanEnv) -> None:
     for url in ("https://pypi.org/simple/", "http://example.com/_packging/x/pypi/simple/"):
         got = keyring_get(env, url)
         assert (got.returncode, got.stderr) == (1, "")
+
+
+def test_a_host_named_only_by_a_near_miss_section_is_reported(
+    clean_env: CleanEnv,
+    cli_env: CleanEnv,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = f'[artifact host="{HOST}"]\ntoken_env = MY_PAT\n'
+    env = clean_env.for_lookup(text, MY_PAT="pat-1")
+    got = keyring_get(env, HOST_FEED)
+    lines = got.stderr.strip().splitlines()
+    assert got.returncode == 1 and len(lines) == 1
+    assert f'did you mean [artifacts host="{HOST}"]?' in lines[0]
+    monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_CONFIG", str(clean_env.config_path))
+    code, _out, err = run_cli(capsys, "token", HOST_FEED)
+    assert code == 1 and "did you mean [artifacts" in err

@@ -123,8 +123,8 @@ class _Doctor:
             broken = service.unreadable(self.url, raw)
             if broken:
                 return failed(
-                    f"the configuration names this host but cannot be read: {broken}",
-                    "fix the file (see the config step); its host sections are unknown until then",
+                    f"the configuration names this host, but: {broken}",
+                    "fix the file (azure-artifacts-keyring check); until then this host is not declared",
                 )
             hint = service.url_hint(self.url, None, raw)
             if hint:

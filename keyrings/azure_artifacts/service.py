@@ -37,18 +37,23 @@ def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.F
 
 
 def unreadable(service: str, raw: Optional[RawConfig]) -> Optional[str]:
-    """The file's first problem when it cannot be parsed and one of its section headers names
-    this URL's host (the lookup was meant to be ours), else None. Stdlib only."""
-    if raw is None or not raw.problems or not raw.hosts_mentioned:
+    """Why a URL that is not ours was probably meant to be: the file cannot be parsed and one of
+    its section headers names this URL's host, or a near-miss section (`[artifact host=...]`)
+    names it. None otherwise. Stdlib only."""
+    if raw is None:
+        return None
+    named = [(h, raw.problems[0]) for h in raw.hosts_mentioned] if raw.problems else []
+    named += list(raw.near_miss_hosts)
+    if not named:
         return None
     try:
         host, _port = urls.parse_host(_authority(service))
     except ValueError:
         return None
-    for mentioned in raw.hosts_mentioned:
+    for mentioned, message in named:
         try:
             if urls.host_matches(host, urls.parse_host(mentioned)[0]):
-                return raw.problems[0]
+                return message
         except ValueError:
             continue
     return None

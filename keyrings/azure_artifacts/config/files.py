@@ -32,6 +32,7 @@ class RawConfig:
     section_problems: tuple[tuple[str, str], ...] = ()
     near_misses: tuple[str, ...] = ()
     hosts_mentioned: tuple[str, ...] = ()  # host="..." values found in a file that cannot be parsed
+    near_miss_hosts: tuple[tuple[str, str], ...] = ()  # (host, message) of near-miss sections
 
     def all_problems(self) -> list[str]:
         return [*self.problems, *(what for _name, what in self.section_problems)]
@@ -97,12 +98,14 @@ def _parse(path: Path) -> RawConfig:
     sections: list[Section] = []
     problems: list[tuple[str, str]] = []
     near: list[str] = []
+    hosts: list[tuple[str, str]] = []
     seen: dict[frozenset[tuple[str, str]], str] = {}
     for order, name in enumerate(parser.sections()):
         if not is_ours(name):
             hint = near_miss(name)
             if hint:
                 near.append(problem(path, name, "section", hint))
+                hosts += [(m.group(1), near[-1]) for m in _HOST_IN_HEADER.finditer(f"[{name.strip()}]")]
             continue
         qualifiers, bad = parse_qualifiers(name)
         problems.extend((name, problem(path, name, key, what)) for key, what in bad)
@@ -116,7 +119,9 @@ def _parse(path: Path) -> RawConfig:
                 problems.append((name, problem(path, name, "qualifiers", f"same qualifiers as [{other}]")))
             seen.setdefault(section.identity(), name)
         sections.append(section)
-    return RawConfig(path, True, tuple(sections), (), tuple(problems), tuple(near))
+    return RawConfig(
+        path, True, tuple(sections), (), tuple(problems), tuple(near), near_miss_hosts=tuple(hosts)
+    )
 
 
 def _parse_error(exc: configparser.Error) -> str:
@@ -147,7 +152,7 @@ def _unclosed_header(text: str) -> str:
     return ""
 
 
-_HOST_IN_HEADER = re.compile(r"""\[\s*artifacts\b[^\n]*?\bhost\s*=\s*["']?([^"'\s\]]+)""", re.IGNORECASE)
+_HOST_IN_HEADER = re.compile(r"""\[\s*artifacts?\b[^\n]*?\bhost\s*=\s*["']?([^"'\s\]]+)""", re.IGNORECASE)
 
 
 def _broken(path: Path, what: str, text: str) -> RawConfig:
