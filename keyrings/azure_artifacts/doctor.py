@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from . import keyring_checks, urls
+from . import keyring_checks
 from ._log import fingerprint, one_line, redact
 from ._text import is_guid
 from .errors import AzureArtifactsError, ChainFailed
 from .keyring_checks import FAILED, SKIPPED, Outcome, failed, ok, skipped
 from .signin import SignIn
+from .url_hints import CONNECT, why_not_ours
 
 if TYPE_CHECKING:
     from .config.resolve import Resolution
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
     from .discovery import Authority
     from .secret import Secret
     from .signin import Grant
-
-CONNECT = "copy the URL from the feed's Connect to feed page"
-# Words in hosts that look like Azure DevOps but are not a feed host of it.
-_LOOKS_LIKE = ("azure", "visualstudio.com", "codedev.ms", "codeapp.ms", "vsts.me")
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,9 @@ class _Doctor:
             hint = service.url_hint(self.url, None, raw)
             if hint:
                 return failed(hint, "use the URL suggested, or " + CONNECT)
-            return failed(*why_not_ours(self.url, self.environ))
+            return failed(
+                *why_not_ours(self.url, lambda u: service.recognise(u, self.environ)[0] is not None)
+            )
         problem = service.url_hint(self.url, ref, raw)
         if problem and "did you mean" in problem:  # a typo: this URL gets no package
             return failed(problem, "use the URL suggested, or " + CONNECT)
@@ -348,38 +347,6 @@ def _stored(mode: Any, signin: SignIn) -> bool:
     if mode.kind == "pat":
         return signin.ctx.pat_store().get(key) is not None
     return signin.ctx.secret_cache().peek(key) is not None
-
-
-def why_not_ours(url: str, environ: Mapping[str, str]) -> tuple[str, str]:
-    """(what is wrong, the fix) for a URL the backend returns nothing for."""
-    from urllib.parse import urlsplit
-
-    from .service import recognise
-
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    try:
-        host, port = (parts.hostname or "").lower(), parts.port
-    except ValueError:
-        return f"{url}: the port is not a number", CONNECT
-
-    def ours(netloc: str) -> bool:
-        return recognise(parts._replace(scheme="https", netloc=netloc).geturl(), environ)[0] is not None
-
-    if parts.scheme.lower() == "http" and ours(parts.netloc):
-        return "http: a token is only ever sent over https", "use https://" + url.split("://", 1)[1]
-    if port and ours(host):
-        return f"{host} on port {port}: feeds are served on port 443 only", f"remove :{port} from the URL"
-    if any(urls.host_matches(host, known) for known in urls.FEED_HOSTS):
-        return (
-            "not a feed URL: expected https://pkgs.dev.azure.com/ORG[/PROJECT]/_packaging/FEED/...",
-            CONNECT,
-        )
-    if any(word in host for word in _LOOKS_LIKE):
-        return f"{host} only looks like Azure DevOps (look-alike hosts never get a token)", CONNECT
-    return (
-        f"{host or url} is not an Azure DevOps host and no [artifacts host=...] section declares it",
-        f'for Azure DevOps Server add [artifacts host="{parts.netloc or url}"] to keyringrc.cfg',
-    )
 
 
 def claims(token: str) -> Optional[dict[str, Any]]:

@@ -8,7 +8,7 @@ anything else never gets here (a foreign lookup must stay cheap).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import urlsplit
 
 from . import urls
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .urls import FeedRef, HostRule
 
 CONNECT = "copy the URL from the feed's Connect to feed page"
+# Words in hosts that look like Azure DevOps but are not a feed host of it.
+_LOOKS_LIKE = ("azure", "visualstudio.com", "codedev.ms", "codeapp.ms", "vsts.me")
 _PROTOCOLS = ("pypi", "nuget", "npm", "maven", "upack", "cargo")
 
 
@@ -86,3 +88,32 @@ def _did_you_mean(
     fixed_segments = [*segments[:index], word, *segments[index + 1 :]]
     fixed = parts._replace(path="/".join(fixed_segments)).geturl()  # type: ignore[attr-defined]
     return f"{service}: '{segments[index]}' is not '{word}' (did you mean {fixed}?)"
+
+
+def why_not_ours(url: str, recognised: Callable[[str], bool]) -> tuple[str, str]:
+    """(what is wrong, the fix) for a URL the backend returns nothing for; `recognised` tells
+    whether a URL is ours (with the configuration's host sections)."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    try:
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return f"{url}: the port is not a number", CONNECT
+
+    def ours(netloc: str) -> bool:
+        return recognised(parts._replace(scheme="https", netloc=netloc).geturl())
+
+    if parts.scheme.lower() == "http" and ours(parts.netloc):
+        return "http: a token is only ever sent over https", "use https://" + url.split("://", 1)[1]
+    if port and ours(host):
+        return f"{host} on port {port}: feeds are served on port 443 only", f"remove :{port} from the URL"
+    if any(urls.host_matches(host, known) for known in urls.FEED_HOSTS):
+        return (
+            "not a feed URL: expected https://pkgs.dev.azure.com/ORG[/PROJECT]/_packaging/FEED/...",
+            CONNECT,
+        )
+    if any(word in host for word in _LOOKS_LIKE):
+        return f"{host} only looks like Azure DevOps (look-alike hosts never get a token)", CONNECT
+    return (
+        f"{host or url} is not an Azure DevOps host and no [artifacts host=...] section declares it",
+        f'for Azure DevOps Server add [artifacts host="{parts.netloc or url}"] to keyringrc.cfg',
+    )
