@@ -139,3 +139,13 @@ def test_login_names_a_service_principal_by_its_app_id(
     assert code == 0, err
     assert f"signed in as service principal {app_id} (environment)" in out
     assert secret not in out + err
+
+
+def test_login_says_when_the_account_signed_in_is_not_the_one_asked_for(
+    world: PatWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.fake.device_user(approve_after_polls=1, username="bob@contoso.com")
+    code, out, err = run(capsys, "login", world.url(), "--account", "ada@contoso.com")
+    assert code == 0, err
+    assert "signed in as bob@contoso.com" in out
+    assert "note: you asked for ada@contoso.com; the sign-in was for bob@contoso.com" in err

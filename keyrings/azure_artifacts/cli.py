@@ -223,6 +223,8 @@ def _login(app: App, args: argparse.Namespace) -> int:
     print(f"logged in to {where}: {secret.kind} ({scopes}), expires {iso_utc(secret.expires_at)}")
     if done.who:
         print(f"signed in as {done.who} ({done.flow})")
+        if args.account and args.account.lower() != done.who.lower():
+            print(f"note: you asked for {args.account}; the sign-in was for {done.who}", file=sys.stderr)
     else:
         print("no sign-in was needed: the cached credential is still valid (--force signs in again)")
     return EXIT_OK
