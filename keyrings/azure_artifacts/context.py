@@ -44,6 +44,8 @@ class Context:
     stderr_isatty: Optional[bool] = None
     inputs: Optional[Inputs] = None  # set by the lookup that records what it reads
     checkpoint: Optional[dict[str, Any]] = None  # the inputs that decided which cache entry to read
+    login_hint: Optional[str] = None  # `login --account`: the user to sign in as
+    fresh_sign_in: bool = False  # `login --force`: no silent sign-in from the cached account
     _http: dict[float, Http] = field(default_factory=lambda: _POOL, repr=False)
     _pats: Optional[PatStore] = field(default=None, repr=False)
     _state: Optional[Path] = field(default=None, repr=False)

@@ -24,6 +24,7 @@ def bearer_secret(signin: SignIn, grant: Grant) -> CachedSecret:
         "vssps_url": grant.authority.vssps_url,
         "flow": grant.flow,
         **identity_meta(grant),
+        "host": ref.netloc,
     }
     return CachedSecret(
         "bearer", grant.token.token, settings.username, expires_at, ref.org, ref.project, ref.feed, (), meta

@@ -107,6 +107,7 @@ class SessionMode(CachedMode):
             "vssps_url": grant.authority.vssps_url,
             "flow": grant.flow,
             **identity_meta(grant),
+            "host": ref.netloc,
         }
         if issued.authorization_id:
             meta["authorization_id"] = issued.authorization_id
