@@ -132,7 +132,7 @@ def lookup(
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
     if ref is None:
-        if urls.could_be_configured(service):
+        if urls.is_url_shaped(service):
             _why_none(service, raw)
         return None
     log = get_logger()

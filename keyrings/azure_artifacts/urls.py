@@ -361,6 +361,11 @@ def _build(
     )
 
 
+def is_url_shaped(service: object) -> bool:
+    """A URL or scheme-less `host/path` (not `poetry-repository-x`, not an empty string)."""
+    return isinstance(service, str) and _split(service) is not None
+
+
 def could_be_configured(service: object) -> bool:
     """Cheap pre-check before reading the config for `host` sections: a URL-shaped string whose
     host is not a built-in one (those never match a `host` section, so a built-in URL that is not
