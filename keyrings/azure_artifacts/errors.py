@@ -39,3 +39,7 @@ class ChainFailed(AuthenticationFailed):
 
 class ServiceError(AzureArtifactsError):
     """Azure DevOps or Entra ID answered with something we cannot use (after retries)."""
+
+
+class EgressRefused(AuthenticationFailed):
+    """A credential was about to leave for an origin this lookup may not use (`egress.py`)."""

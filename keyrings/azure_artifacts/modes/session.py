@@ -33,7 +33,7 @@ class SessionMode(CachedMode):
         valid_to = datetime.fromtimestamp(ctx.now() + settings.session_duration, tz=timezone.utc)
         try:
             issued = create_session_token(
-                ctx.http(settings.timeout),
+                signin.http(),
                 grant.authority.vssps_url,
                 grant.token.token,
                 scopes,

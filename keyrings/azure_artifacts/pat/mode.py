@@ -102,7 +102,7 @@ class PatMode:
             return True
         url = f"{stored.vssps_url.rstrip('/')}/_apis/connectionData"
         try:
-            response = signin.ctx.http(signin.resolution.settings.timeout).request(
+            response = signin.http().request(
                 "GET",
                 url,
                 headers={"Authorization": basic_auth_header(stored.username, stored.secret)},
@@ -131,7 +131,7 @@ class PatMode:
         now = ctx.now()
         scopes = pat_scopes(settings.scopes, ref.upload)
         name = display_name(ref.org, ref.feed)
-        http = ctx.http(settings.timeout)
+        http = signin.http()
         issued = create_pat(
             http, vssps_url, grant.token.token, scopes, valid_to(now, settings.pat_duration), name
         )
@@ -167,7 +167,7 @@ class PatMode:
 
                 try:
                     revoke_pat(
-                        signin.ctx.http(signin.resolution.settings.timeout),
+                        signin.http(),
                         pat.vssps_url or grant.authority.vssps_url,
                         grant.token.token,
                         pat.authorization_id,
