@@ -41,5 +41,6 @@ class ServiceError(AzureArtifactsError):
     """Azure DevOps or Entra ID answered with something we cannot use (after retries)."""
 
 
-class EgressRefused(AuthenticationFailed):
-    """A credential was about to leave for an origin this lookup may not use (`egress.py`)."""
+class EgressRefused(AzureArtifactsError):
+    """A credential was about to leave for an origin this lookup may not use (`egress.py`): the
+    request was not sent, and the lookup stops (it is never read as the service refusing a token)."""
