@@ -106,7 +106,9 @@ def test_a_name_from_the_url_never_builds_an_allowed_host() -> None:
 
 
 def test_a_host_without_entra_gets_only_its_own_origin() -> None:
-    gate = lookup_egress("https://tfs.example.com:8080", entra=False, environ={"IDENTITY_ENDPOINT": "http://x"})
+    gate = lookup_egress(
+        "https://tfs.example.com:8080", entra=False, environ={"IDENTITY_ENDPOINT": "http://x"}
+    )
     assert gate.allows("https://tfs.example.com:8080/tfs/_apis/connectionData")
     for url in ("https://login.microsoftonline.com/t", "https://vssps.dev.azure.com/o", "http://x/"):
         assert not gate.allows(url), url
@@ -175,7 +177,9 @@ class Recorder:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -263,7 +267,9 @@ def test_suppress_goes_only_to_azure_devops(servers: tuple[Recorder, Recorder]) 
     http.close()
     assert feed.seen[0][2].get(SUPPRESS_SIGN_IN[0]) == SUPPRESS_SIGN_IN[1]
     assert SUPPRESS_SIGN_IN[0] not in identity.seen[0][2]
-    assert gate.is_devops("https://pkgs.dev.azure.com/x") and gate.is_devops("https://o.vssps.visualstudio.com/")
+    assert gate.is_devops("https://pkgs.dev.azure.com/x") and gate.is_devops(
+        "https://o.vssps.visualstudio.com/"
+    )
     assert not gate.is_devops("https://login.microsoftonline.com/t")
 
 

@@ -31,7 +31,9 @@ class Listener:
     base_url: str = ""
 
     def secrets_seen(self) -> list[str]:
-        found = [name for _m, _p, headers, _b in self.seen for name in headers if name.lower() in SECRET_HEADERS]
+        found = [
+            name for _m, _p, headers, _b in self.seen for name in headers if name.lower() in SECRET_HEADERS
+        ]
         return found + [f"body of {path}" for _m, path, _h, body in self.seen if body]
 
 
@@ -90,12 +92,15 @@ def test_a_tampered_discovery_answer_never_gets_the_token(
     env = world.env(fake_section(fake))
     state = world.clean_env.state_dir
     DiscoveryCache(state).put(
-        org_key(fake.host, "contoso"), Challenge(fake.default_tenant, fake.base_url, f"{attacker.base_url}/contoso")
+        org_key(fake.host, "contoso"),
+        Challenge(fake.default_tenant, fake.base_url, f"{attacker.base_url}/contoso"),
     )
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
     assert attacker.seen == []
     host = attacker.base_url.split("//")[1]
-    assert any(f"refused to send a credential to {host}" in line for line in logged.warnings()), logged.lines()
+    assert any(f"refused to send a credential to {host}" in line for line in logged.warnings()), (
+        logged.lines()
+    )
 
 
 def test_a_redirect_from_the_managed_identity_endpoint_keeps_no_secret(
@@ -103,7 +108,9 @@ def test_a_redirect_from_the_managed_identity_endpoint_keeps_no_secret(
     attacker: Listener,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    endpoint = listen(world, lambda method, path: (307, {"Location": f"{attacker.base_url}/stolen"}), tls=False)
+    endpoint = listen(
+        world, lambda method, path: (307, {"Location": f"{attacker.base_url}/stolen"}), tls=False
+    )
     variables = {"IDENTITY_ENDPOINT": f"{endpoint.base_url}/msi/token", "IDENTITY_HEADER": "mi-secret-header"}
     for name, value in variables.items():  # msal reads them from os.environ
         monkeypatch.setenv(name, value)

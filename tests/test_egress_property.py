@@ -169,14 +169,24 @@ class Network:
             return 401, challenge, ""
         if path.endswith("/common/discovery/instance"):
             host = urlsplit(url).netloc
-            return 200, {}, {"tenant_discovery_endpoint": f"https://{host}/{TENANT}/v2.0/.well-known/openid-configuration"}
+            return (
+                200,
+                {},
+                {
+                    "tenant_discovery_endpoint": f"https://{host}/{TENANT}/v2.0/.well-known/openid-configuration"
+                },
+            )
         if path.endswith("/.well-known/openid-configuration"):
             base = f"https://{urlsplit(url).netloc}/{TENANT}"
-            return 200, {}, {
-                "issuer": f"{base}/v2.0",
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "token_endpoint": case.openid_token_endpoint or f"{base}/oauth2/v2.0/token",
-            }
+            return (
+                200,
+                {},
+                {
+                    "issuer": f"{base}/v2.0",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "token_endpoint": case.openid_token_endpoint or f"{base}/oauth2/v2.0/token",
+                },
+            )
         if path.endswith("/oauth2/v2.0/token") or path.endswith("/msi/token"):
             if redirect:
                 return 307, redirect, ""
@@ -203,7 +213,11 @@ class Network:
         content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         headers = {**headers, "Content-Type": "application/json", "Content-Length": str(len(content))}
         raw = HTTPResponse(
-            body=io.BytesIO(content), headers=headers, status=status, preload_content=False, decode_content=False
+            body=io.BytesIO(content),
+            headers=headers,
+            status=status,
+            preload_content=False,
+            decode_content=False,
         )
         return adapter.build_response(request, raw)
 
@@ -214,7 +228,11 @@ def credential_bearing(headers: dict[str, str], body: Any) -> bool:
 
 def origin_of(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+    return (
+        parts.scheme,
+        (parts.hostname or "").lower(),
+        parts.port or (443 if parts.scheme == "https" else 80),
+    )
 
 
 def run(case: Case) -> list[tuple[str, str, dict[str, str], Any]]:
@@ -229,8 +247,11 @@ def run(case: Case) -> list[tuple[str, str, dict[str, str], Any]]:
         state = os.path.join(root, "state")
         env = environment(case, state, config_path)
         # msal and azure-identity read the managed-identity variables from os.environ themselves.
-        with mock.patch.dict(os.environ, env, clear=True), mock.patch.object(
-            HTTPAdapter, "send", lambda adapter, request, *a, **k: network.send(adapter, request, *a, **k)
+        with (
+            mock.patch.dict(os.environ, env, clear=True),
+            mock.patch.object(
+                HTTPAdapter, "send", lambda adapter, request, *a, **k: network.send(adapter, request, *a, **k)
+            ),
         ):
             service.lookup(service_url(case), None, environ=env)
     return network.sent

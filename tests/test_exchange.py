@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from keyrings.azure_artifacts.egress import Egress
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ServiceError
 from keyrings.azure_artifacts.exchange import (
     IssuedToken,
@@ -21,7 +22,6 @@ from keyrings.azure_artifacts.exchange.session import (
     parse_session_response,
     session_tokens_url,
 )
-from keyrings.azure_artifacts.egress import Egress
 from keyrings.azure_artifacts.http import Http
 from keyrings.azure_artifacts.pat.client import (
     build_pat_request,

@@ -78,7 +78,9 @@ def test_msal_checks_the_certificate(fake_azure: FakeAzure, trust: bool, tmp_pat
         assert msal_user.application(options) is not None
         assert fake_azure.count("openid") == 1
     else:
-        assert "CERTIFICATE_VERIFY_FAILED" in refused(lambda: msal_user.application(options), AuthenticationFailed)
+        assert "CERTIFICATE_VERIFY_FAILED" in refused(
+            lambda: msal_user.application(options), AuthenticationFailed
+        )
         assert fake_azure.count() == 0
 
 

@@ -266,13 +266,15 @@ class _Doctor:
         from .http import basic_auth_header, refused
 
         assert self.resolution is not None and self.secret is not None
-        ref, settings, secret = self.resolution.ref, self.resolution.settings, self.secret
+        ref, secret = self.resolution.ref, self.secret
         if not ref.feed:
             return skipped("the URL names no feed: give the feed's index URL to check access")
         url = ref.feed_url()
         auth = {"Authorization": basic_auth_header(secret.username, secret.secret)}
-        status = self._signin().http().request(
-            "GET", url, headers=auth, check=False, static=secret.kind == "static"
+        status = (
+            self._signin()
+            .http()
+            .request("GET", url, headers=auth, check=False, static=secret.kind == "static")
         )
         grant = self.signin.grant if self.signin is not None else None
         who, name = _who(self.secret, grant), _who(self.secret, grant, ids=False)

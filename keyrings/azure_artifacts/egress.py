@@ -113,7 +113,9 @@ def refusal(url: str) -> EgressRefused:
     )
 
 
-def check(egress: Optional[Egress], url: str, headers: Any, body: Any = None, *, static: bool = False) -> None:
+def check(
+    egress: Optional[Egress], url: str, headers: Any, body: Any = None, *, static: bool = False
+) -> None:
     """The gate for a request that has no lookup's egress (`None`): no credential may leave."""
     if egress is not None:
         egress.check(url, headers, body, static=static)
@@ -139,13 +141,10 @@ def _environment(environ: Mapping[str, str], allow_imds: bool) -> set[Key]:
                 found.add(where)
     if allow_imds:
         found.add(key(IMDS_URL))
-    for name in OIDC_VARIABLES:
-        where = _https_origin(environ.get(name))
-        if where is not None:
-            found.add(where)
-    authority = _https_origin(environ.get("AZURE_AUTHORITY_HOST"))
-    if authority is not None:
-        found.add(authority)
+    for name in (*OIDC_VARIABLES, "AZURE_AUTHORITY_HOST"):
+        named = _https_origin(environ.get(name))
+        if named is not None:
+            found.add(named)
     return found
 
 

@@ -92,7 +92,8 @@ class SignIn:
             authority_hosts=(settings.authority_host,),
             vssps_template=settings.vssps_url if settings.configured("vssps_url") else None,
             environ=environ,
-            allow_imds="managed_identity" in settings.credential or bool(environ.get(IDENTITY_ENDPOINTS_VARIABLE)),
+            allow_imds="managed_identity" in settings.credential
+            or bool(environ.get(IDENTITY_ENDPOINTS_VARIABLE)),
         )
 
     def http(self) -> Http:

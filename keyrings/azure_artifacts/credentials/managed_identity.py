@@ -104,5 +104,7 @@ class ManagedIdentityFlow(Flow):
             "retry_total": RETRY_TOTAL,
         }
         return ManagedIdentityCredential(
-            client_id=self.options.client_id or None, transport=gated_transport(self.options, kwargs), **kwargs
+            client_id=self.options.client_id or None,
+            transport=gated_transport(self.options, kwargs),
+            **kwargs,
         )

@@ -112,7 +112,9 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
 
     # msal ignores `timeout` when given a client: ours applies options.timeout itself.
     state = None if options.state_dir is None else Path(options.state_dir)
-    client = MetadataCachingClient(state, options.timeout, http=Http(options.timeout, retries=1, egress=options.gate()))
+    client = MetadataCachingClient(
+        state, options.timeout, http=Http(options.timeout, retries=1, egress=options.gate())
+    )
     kwargs["http_client"] = client
     if broker:
         kwargs["enable_broker_on_windows"] = True  # the broker is offered on Windows only
