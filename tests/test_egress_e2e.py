@@ -157,3 +157,28 @@ def test_a_crafted_organization_never_becomes_the_token_service(
     env = world.env(f"[artifacts]\ntenant = {fake.default_tenant}\nauthority_host = {fake.base_url}\n")
     assert service.lookup(url, None, environ=env) is None
     assert attacker.seen == []
+
+
+def test_plain_http_gets_only_a_static_credential(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    logged: Logged,
+) -> None:
+    """`allow_http = true` with a tenant: the Entra sign-in works (https), but neither the Entra
+    token nor a session token goes to the http host, by request or as the answer; a static PAT
+    configured for that host does."""
+    fake = world.fake
+    plain = listen(world, lambda method, path: (401, {}), tls=False)
+    host = plain.base_url.split("//")[1]
+    url = f"{plain.base_url}/contoso/_packaging/main/pypi/simple/"
+    section = f'[artifacts host="{host}"]\nallow_http = true\ntenant = {fake.default_tenant}\n'
+    for auth in ("session", "bearer", "pat"):
+        env = world.env(f"{section}authority_host = {fake.base_url}\nauth = {auth}\n")
+        assert service.lookup(url, None, environ=env) is None, auth
+        assert plain.secrets_seen() == [], auth
+    assert fake.count("token") == 0  # refused before any sign-in
+    assert any("is plain http: only a static credential" in line for line in logged.warnings())
+    monkeypatch.setenv("SERVER_PAT", "static-pat-for-the-http-host")
+    env = world.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
+    env["SERVER_PAT"] = "static-pat-for-the-http-host"
+    assert service.lookup(url, None, environ=env) == ("VssSessionToken", "static-pat-for-the-http-host")

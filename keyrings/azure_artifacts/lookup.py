@@ -23,8 +23,17 @@ def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None)
     """
     signin = SignIn(resolution, ctx)
     handed = hand_over(signin, username)
-    if handed is not None:
+    plain = resolution.ref.scheme != "https"
+    if handed is not None and not (plain and handed.kind != "static"):
         return handed
+    if plain:
+        # The caller sends what we return to this URL: over http, only what the user configured.
+        from .errors import EgressRefused
+
+        raise EgressRefused(
+            f"{resolution.ref.netloc} is plain http: only a static credential configured for it "
+            "(token_env / token_file) is handed out there, never an Entra token, session token or PAT"
+        )
     return mode_for(resolution.settings.auth).obtain(signin, username)
 
 
