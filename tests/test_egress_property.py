@@ -133,8 +133,9 @@ def trusted(case: Case) -> set[tuple[str, str, int]]:
         https.add("login.corp.example")
     if case.vssps == "https://tokens.corp.example/{org}":
         https.add("tokens.corp.example")
-    if case.vssps == "https://{org}.tokens.corp.example" and _LABEL.match(case.org):
-        https.add(f"{case.org.lower()}.tokens.corp.example")
+    org = "contoso" if case.feed == "org-in-host" else case.org  # that URL's org is in its host
+    if case.vssps == "https://{org}.tokens.corp.example" and _LABEL.match(org):
+        https.add(f"{org.lower()}.tokens.corp.example")
     found = {("https", host, 443) for host in https}
     found.add(("http", "127.0.0.1", 41741))  # the managed-identity endpoint: http by design
     return found
