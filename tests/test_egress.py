@@ -284,3 +284,31 @@ def test_the_session_given_to_azure_identity_is_gated(servers: tuple[Recorder, R
     assert len(allowed.seen) == 1 and attacker.seen == []
     with contextlib.closing(gated_session(None)) as closed, pytest.raises(EgressRefused):
         closed.get(allowed.url + "/x", headers={"Metadata": "true"}, timeout=5)
+
+
+def test_a_cached_msal_application_sends_with_the_current_lookups_egress(
+    fake_azure_env: Any, tmp_path: Any
+) -> None:
+    """msal applications live for the process (OIDC metadata is a request); the http_client
+    inside is rebound to each lookup's egress, so one lookup's allowed origins never serve another."""
+    from dataclasses import replace
+
+    from keyrings.azure_artifacts.credentials import msal_user
+    from keyrings.azure_artifacts.credentials.base import FlowOptions
+
+    fake = fake_azure_env
+    first = FlowOptions(
+        org="contoso",
+        tenant=fake.default_tenant,
+        authority_host=fake.authority_host,
+        timeout=5.0,
+        state_dir=tmp_path,
+        egress=Egress.to(fake.base_url),
+    )
+    app = msal_user.application(first)
+    elsewhere = Egress.to("https://feeds.example.com")
+    assert msal_user.application(replace(first, egress=elsewhere)) is app
+    with pytest.raises(EgressRefused, match=r"refused to send a credential to 127\.0\.0\.1"):
+        app.acquire_token_by_refresh_token("a-refresh-token", scopes=["x/.default"])
+    assert fake.count("token") == 0
+    msal_user.forget_sign_ins(tmp_path)
