@@ -26,7 +26,8 @@ followed: it is Azure DevOps refusing the credential.
 
 Requests to Azure DevOps (the feed, its token service, Microsoft's Azure DevOps hosts; never
 Entra ID or a managed-identity endpoint) carry `X-TFS-FedAuthRedirect: Suppress` unless the
-caller opts out (the anonymous discovery request must see the real challenge): without it Azure DevOps answers
+caller opts out (the anonymous discovery request must see the real challenge; msal's client
+only talks to Entra ID): without it Azure DevOps answers
 a refused credential with HTTP 203 and an HTML sign-in page, or a 302 to the sign-in host,
 instead of 401 (MicrosoftDocs/vsts-rest-api-specs issue 97; azure-identity's
 AzurePipelinesCredential sends the header for the same reason). `refused()` is the one
