@@ -109,7 +109,8 @@ def refusal(url: str) -> EgressRefused:
     where = origin(url)
     return EgressRefused(
         f"refused to send a credential to {where.netloc or '<no host>'}: not the feed, its token "
-        "service, the sign-in authority or a host its configuration names"
+        "service, the sign-in authority or an endpoint this lookup may use (if that host is yours, "
+        "name it as authority_host or vssps_url in the feed's section)"
     )
 
 
