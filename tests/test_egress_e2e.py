@@ -182,3 +182,33 @@ def test_plain_http_gets_only_a_static_credential(
     env = world.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
     env["SERVER_PAT"] = "static-pat-for-the-http-host"
     assert service.lookup(url, None, environ=env) == ("VssSessionToken", "static-pat-for-the-http-host")
+
+
+def test_a_tampered_pat_index_never_sends_the_pat_elsewhere(
+    world: World,  # noqa: F811
+    attacker: Listener,
+) -> None:
+    """A stored PAT is checked at the token service it was made at, read from the PAT index: if
+    that entry names another host, the check is not sent (the PAT is used unverified)."""
+    import time
+
+    from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.pat.mode import PatMode
+    from keyrings.azure_artifacts.pat.policy import StoredPat
+    from keyrings.azure_artifacts.signin import SignIn
+
+    fake = world.fake
+    env = world.env(fake_section(fake, f"tenant = {fake.default_tenant}\nauth = pat\n"))
+    url = fake.feed_url("contoso", "main")
+    resolution = service.resolve(url, env)
+    assert resolution is not None
+    ctx = Context(env)
+    now = int(time.time())
+    stored = StoredPat(
+        secret="stored-pat-secret", authorization_id="a1", created_at=now, expires_at=now + 30 * 86400,
+        scopes=("vso.packaging",), host=fake.host, org="contoso", project=None, feed="main",
+        vssps_url=f"{attacker.base_url}/contoso", display_name="kr", username="VssSessionToken", service=url,
+    )  # fmt: skip
+    ctx.pat_store().put(PatMode().key(SignIn(resolution, ctx)), stored)
+    assert service.lookup(url, None, environ=env) == ("VssSessionToken", "stored-pat-secret")
+    assert attacker.seen == []
