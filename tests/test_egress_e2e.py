@@ -212,3 +212,22 @@ def test_a_tampered_pat_index_never_sends_the_pat_elsewhere(
     ctx.pat_store().put(PatMode().key(SignIn(resolution, ctx)), stored)
     assert service.lookup(url, None, environ=env) == ("VssSessionToken", "stored-pat-secret")
     assert attacker.seen == []
+
+
+def test_doctor_checks_a_static_pat_over_http_and_nothing_else(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`doctor` sends the secret to the feed itself: over http only a static credential may go."""
+    from keyrings.azure_artifacts import doctor
+
+    plain = listen(world, lambda method, path: (200, {}), tls=False)
+    host = plain.base_url.split("//")[1]
+    url = f"{plain.base_url}/contoso/_packaging/main/pypi/simple/"
+    env = world.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
+    env["SERVER_PAT"] = "static-pat-for-the-http-host"
+    steps = {step.name: step for step in doctor.run(url, env)}
+    feed = [s for s in steps.values() if "HTTP 200" in s.detail]
+    assert feed, [(s.name, s.status, s.detail) for s in steps.values()]
+    sent = [h.get("Authorization") for _m, _p, h, _b in plain.seen if h.get("Authorization")]
+    assert sent and all(a.startswith("Basic ") for a in sent)
