@@ -228,3 +228,16 @@ def test_discover_untrusted_tls_fails_cleanly(fake: object, monkeypatch: pytest.
     with pytest.raises(ServiceError, match="TLS error"):
         discover(http, fake.feed_url("contoso", "main"))  # type: ignore[attr-defined]
     http.close()
+
+
+def test_trusted_hosts_keep_the_port() -> None:
+    """A configured authority or token service is trusted on its own port only: a 401 naming the
+    same host on another port is ignored (the egress gate would refuse it anyway)."""
+    from keyrings.azure_artifacts.discovery import trusted_hosts
+
+    trusted = trusted_hosts("https://login.corp", "https://tfs.corp:8443/tfs/c", feed_host="127.0.0.1:9000")
+    assert trusted == {"login.corp:443", "tfs.corp:8443", "127.0.0.1:9000"}
+    assert is_entra_host("https://login.corp/t", trusted)
+    assert not is_entra_host("https://login.corp:9443/t", trusted)
+    assert not is_vssps_host("https://tfs.corp:8444/tfs/c", trusted)
+    assert is_vssps_host("https://[::1]:8443/c", trusted_hosts("https://[::1]:8443/c"))

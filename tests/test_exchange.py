@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from keyrings.azure_artifacts.egress import Egress
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ServiceError
 from keyrings.azure_artifacts.exchange import (
     IssuedToken,
@@ -169,8 +170,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
-def http() -> Iterator[Http]:
-    h = Http(timeout=5, retries=2, backoff=0.01)
+def http(fake: Any) -> Iterator[Http]:
+    h = Http(timeout=5, retries=2, backoff=0.01, egress=Egress.to(fake.base_url))
     yield h
     h.close()
 
@@ -237,7 +238,7 @@ def test_session_token_non_json(fake: Any, http: Http) -> None:
 
 def test_session_token_hang_times_out(fake: Any) -> None:
     fake.inject("session_token", hang=3, times=3)
-    h = Http(timeout=0.5, retries=2, backoff=0.01)
+    h = Http(timeout=0.5, retries=2, backoff=0.01, egress=Egress.to(fake.base_url))
     with pytest.raises(ServiceError, match=r"timed out after 0\.5 s"):
         create_session_token(
             h, f"{fake.base_url}/contoso", fake.access_token(), ["vso.packaging"], None, "kr"

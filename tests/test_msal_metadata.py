@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from keyrings.azure_artifacts.credentials._msal_http import FILE_NAME, MetadataCachingClient
+from keyrings.azure_artifacts.egress import Egress
+from keyrings.azure_artifacts.http import Http
 
 OIDC = "/tenant/v2.0/.well-known/openid-configuration"
 
@@ -66,7 +68,8 @@ def test_metadata_is_fetched_once_across_clients_while_fresh(server: Server, tmp
 
 
 def test_errors_and_other_requests_are_never_cached(server: Server, tmp_path: Path) -> None:
-    client = MetadataCachingClient(tmp_path, timeout=5)
+    http = Http(timeout=5, retries=0, egress=Egress.to(url(server, "/")))
+    client = MetadataCachingClient(tmp_path, timeout=5, http=http)
     server.status = 503
     assert client.get(url(server, OIDC)).status_code == 503
     client.post(url(server, "/tenant/oauth2/v2.0/token"), data={"grant_type": "x"})

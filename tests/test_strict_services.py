@@ -28,6 +28,7 @@ from keyrings.azure_artifacts.discovery import (
     parse_challenge,
     sign_in_tenant,
 )
+from keyrings.azure_artifacts.egress import Egress
 from keyrings.azure_artifacts.errors import AuthenticationFailed
 from keyrings.azure_artifacts.exchange.session import create_session_token
 from keyrings.azure_artifacts.http import Http, refused
@@ -53,8 +54,9 @@ def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyP
 
 
 @pytest.fixture
-def http() -> Iterator[Http]:
-    client = Http(timeout=10, retries=1, backoff=0)
+def http(fake: FakeAzure) -> Iterator[Http]:
+    """May send credentials to the fake, which plays Azure DevOps (so it gets the Suppress header)."""
+    client = Http(timeout=10, retries=1, backoff=0, egress=Egress.to(fake.base_url))
     yield client
     client.close()
 

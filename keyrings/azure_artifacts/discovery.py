@@ -249,10 +249,12 @@ def trusted_hosts(*urls: str, feed_host: str | None = None) -> set[str]:
     """Hosts a 401 may name beyond the known Entra / vssps ones: the URLs configured for this feed
     and, for the token service of a configured host (Azure DevOps Server), that host itself. Other
     hosts of the configuration are not trusted: they would receive this host's credentials."""
-    hosts = {origin(u).netloc for u in urls if u}
+    # With the port always written: a bare `host` entry matches any port (`_allowed`), and a
+    # 401 naming `login.corp:9443` for a configured `https://login.corp` must not pass.
+    found = [origin(u, default_scheme="https") for u in urls if u]
     if feed_host:
-        hosts.add(feed_host.lower())
-    return hosts
+        found.append(origin(feed_host, default_scheme="https"))
+    return {f"{f'[{o.host}]' if ':' in o.host else o.host}:{o.effective_port}" for o in found if o.host}
 
 
 def decide_authority(

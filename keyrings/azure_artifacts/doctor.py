@@ -315,7 +315,11 @@ class _Doctor:
             return skipped("the URL names no feed: give the feed's index URL to check access")
         url = ref.feed_url()
         auth = {"Authorization": basic_auth_header(secret.username, secret.secret)}
-        status = self.ctx.http(settings.timeout).request("GET", url, headers=auth, check=False)
+        status = (
+            self._signin()
+            .http()
+            .request("GET", url, headers=auth, check=False, static=secret.kind == "static")
+        )
         grant = self.signin.grant if self.signin is not None else None
         who, name = _who(self.secret, grant), _who(self.secret, grant, ids=False)
         feed = "/".join(p for p in (ref.org, ref.project, ref.feed) if p)

@@ -49,3 +49,8 @@ class ServiceError(AzureArtifactsError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class EgressRefused(AzureArtifactsError):
+    """A credential was about to leave for an origin this lookup may not use (`egress.py`): the
+    request was not sent, and the lookup stops (it is never read as the service refusing a token)."""

@@ -13,13 +13,21 @@ Retry policy (urllib3 `Retry` through a requests adapter):
   server-side would otherwise be created twice.
 - 4xx other than 429 are never retried (an auth refusal will not change).
 
-Redirects are followed by hand (at most `MAX_REDIRECTS`): the Authorization header
-is dropped whenever scheme, host or port change, and an https -> http downgrade is
-refused, so a token only ever reaches the origin it was meant for. A redirect to a
-sign-in page is never followed: it is Azure DevOps refusing the credential.
+Every request, and every redirect hop, passes the egress gate (`egress.py`): a request
+that carries a credential (a secret header or any body) leaves only for an origin of the
+lookup's `Egress`, bound with `bound()`; an `Http` with no egress sends no credential at all.
+The pooled session is shared, the allowed set is per lookup.
 
-Every request carries `X-TFS-FedAuthRedirect: Suppress` unless the caller opts out (the
-anonymous discovery request must see the real challenge): without it Azure DevOps answers
+Redirects are followed by hand (at most `MAX_REDIRECTS`): when scheme, host or port change,
+every secret-bearing header is dropped and a 307/308 drops its body too (a client secret,
+assertion or refresh token travels there), and an https -> http downgrade is refused, so a
+token only ever reaches the origin it was meant for. A redirect to a sign-in page is never
+followed: it is Azure DevOps refusing the credential.
+
+Requests to Azure DevOps (the feed, its token service, Microsoft's Azure DevOps hosts; never
+Entra ID or a managed-identity endpoint) carry `X-TFS-FedAuthRedirect: Suppress` unless the
+caller opts out (the anonymous discovery request must see the real challenge; msal's client
+only talks to Entra ID): without it Azure DevOps answers
 a refused credential with HTTP 203 and an HTML sign-in page, or a 302 to the sign-in host,
 instead of 401 (MicrosoftDocs/vsts-rest-api-specs issue 97; azure-identity's
 AzurePipelinesCredential sends the header for the same reason). `refused()` is the one
@@ -28,14 +36,19 @@ place that reads all three answers as "refused".
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 from urllib.parse import urljoin, urlsplit
 
+from . import egress as gate
 from ._log import get_logger, redact
 from .errors import ServiceError
 from .urls import origin
+
+if TYPE_CHECKING:
+    from .egress import Egress
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 10.0
@@ -43,7 +56,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 POST_RETRY_STATUSES = frozenset({429, 503})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "PUT", "TRACE"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
 SUPPRESS_SIGN_IN = ("X-TFS-FedAuthRedirect", "Suppress")
 # Azure DevOps' sign-in hosts (its own `_signin` pages live under the vssps hosts).
 _SIGN_IN_HOSTS = frozenset({"app.vssps.visualstudio.com", "spsprodcus1.vssps.visualstudio.com"})
@@ -91,11 +103,21 @@ def _retry_class() -> type[Any]:
 class Http:
     """A requests session with our timeout, retry and redirect policy; one per process is enough."""
 
-    def __init__(self, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5) -> None:
+    def __init__(
+        self, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5, egress: Optional[Egress] = None
+    ) -> None:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.egress = egress
         self._session: Any = None
+
+    def bound(self, egress: Optional[Egress]) -> Http:
+        """This client's session (pooled connections) with one lookup's allowed origins."""
+        self._get_session()
+        view = copy.copy(self)
+        view.egress = egress
+        return view
 
     def __repr__(self) -> str:
         return f"Http(timeout={self.timeout}, retries={self.retries}, backoff={self.backoff})"
@@ -150,12 +172,15 @@ class Http:
         params: Mapping[str, str] | None = None,
         check: bool = True,
         suppress_sign_in: bool = True,
+        static: bool = False,
     ) -> HttpResponse:
-        """Send one request with retries and safe redirects.
+        """Send one request with retries and safe redirects, every hop through the egress gate.
 
         With `check` (the default) a 5xx left after retries raises `ServiceError`;
         every other status is returned for the caller to interpret (see `refused`).
-        `suppress_sign_in=False` leaves out `X-TFS-FedAuthRedirect: Suppress`.
+        `suppress_sign_in=False` leaves out `X-TFS-FedAuthRedirect: Suppress`. `static`: the
+        credential is one the user configured for this host, which may go over plain http
+        where its section allows it.
         """
         import requests
 
@@ -163,17 +188,20 @@ class Http:
         log = get_logger()
         session = self._get_session()
         hdrs = dict(headers or {})
-        if suppress_sign_in and not any(h.lower() == SUPPRESS_SIGN_IN[0].lower() for h in hdrs):
-            hdrs[SUPPRESS_SIGN_IN[0]] = SUPPRESS_SIGN_IN[1]
+        suppress = suppress_sign_in and not any(h.lower() == SUPPRESS_SIGN_IN[0].lower() for h in hdrs)
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             label = f"{method} {_safe_url(current)}"
+            gate.check(self.egress, current, hdrs, json if json is not None else data, static=static)
+            sent = dict(hdrs)
+            if suppress and self._is_devops(current):
+                sent[SUPPRESS_SIGN_IN[0]] = SUPPRESS_SIGN_IN[1]
             log.debug("http: %s", label)
             try:
                 response = session.request(
                     method,
                     current,
-                    headers=hdrs,
+                    headers=sent,
                     json=json,
                     data=data,
                     params=params,
@@ -207,14 +235,10 @@ class Http:
                 old, new = _origin(current), _origin(target)
                 if old[0] == "https" and new[0] != "https":
                     raise ServiceError(f"{label}: refused redirect from https to {new[0]}")
-                if old != new:
-                    dropped = [h for h in hdrs if h.lower() in _SECRET_HEADERS]
-                    for name in dropped:
-                        del hdrs[name]
-                    if dropped:
-                        log.debug("http: redirect leaves %s; credentials dropped", old[1])
                 if status == 303 or (status in (301, 302) and method != "HEAD"):
                     method, json, data = ("HEAD" if method == "HEAD" else "GET"), None, None
+                if old != new:
+                    hdrs, json, data = _leave_origin(hdrs, json, data, old[1])
                 params = None  # already part of the Location the server built
                 current = target
                 response.close()
@@ -225,6 +249,11 @@ class Http:
                 raise ServiceError(f"{label}: HTTP {status}{suffix}")
             return response  # type: ignore[no-any-return]
         raise ServiceError(f"{method} {_safe_url(url)}: more than {MAX_REDIRECTS} redirects")
+
+    def _is_devops(self, url: str) -> bool:
+        if self.egress is not None:
+            return self.egress.is_devops(url)
+        return gate.devops_host(origin(url).host)
 
     def get(self, url: str, **kwargs: Any) -> HttpResponse:
         """GET with the shared policy."""
@@ -237,6 +266,28 @@ class Http:
     def delete(self, url: str, **kwargs: Any) -> HttpResponse:
         """DELETE with the shared policy."""
         return self.request("DELETE", url, **kwargs)
+
+
+def _leave_origin(hdrs: dict[str, str], json: Any, data: Any, host: str) -> tuple[dict[str, str], Any, Any]:
+    """A redirect to another origin keeps no secret: secret headers go, and so does a body (a
+    307/308 would resend it: a client secret, an assertion, a refresh token)."""
+    kept = {k: v for k, v in hdrs.items() if k.lower() not in gate.SECRET_HEADERS}
+    if len(kept) != len(hdrs) or json is not None or data is not None:
+        get_logger().debug("http: redirect leaves %s; credentials and body dropped", host)
+    return kept, None, None
+
+
+def gated_session(egress: Optional[Egress]) -> Any:
+    """A requests session for libraries that bring their own HTTP pipeline (azure-identity):
+    every request it sends, redirect hops included, passes the egress gate first."""
+    import requests
+
+    class _GatedSession(requests.Session):
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            gate.check(egress, str(request.url), request.headers, request.body)
+            return super().send(request, **kwargs)
+
+    return _GatedSession()
 
 
 def is_sign_in_url(url: str) -> bool:

@@ -100,3 +100,9 @@ def unchanged(recorded: object, environ: Mapping[str, str]) -> bool:
         if not isinstance(name, str) or env_digest(environ, name) != value:
             return False
     return all(isinstance(path, str) and file_digest(path) == value for path, value in files.items())
+
+
+def unrecorded(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment behind a RecordingEnviron, for reads that do not choose the answer (where
+    requests may go) and so must not send the warm path down the full path when they change."""
+    return environ._environ if isinstance(environ, RecordingEnviron) else environ

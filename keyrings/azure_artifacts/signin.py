@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .context import Context
     from .credentials.base import AccessToken, FlowOptions
     from .discovery import Authority
+    from .egress import Egress
+    from .http import Http
     from .urls import FeedRef
 
 R = TypeVar("R")
@@ -99,7 +101,34 @@ class SignIn:
             service_url=ref.service,
             allow_imds="managed_identity" in settings.credential,
             login_hint=self.ctx.login_hint,
+            egress=self.egress,
         )
+
+    @cached_property
+    def egress(self) -> Egress:
+        """Where this lookup may send a credential: computed once, from trusted inputs only."""
+        from .config.settings import entra_less
+        from .credentials.azure_pipelines import IDENTITY_ENDPOINTS_VARIABLE
+        from .egress import for_lookup
+        from .inputs import unrecorded
+
+        settings, ref = self.resolution.settings, self.resolution.ref
+        environ = unrecorded(self.ctx.environ)
+        return for_lookup(
+            ref.origin,
+            ref.org,
+            entra=not entra_less(ref, settings),
+            allow_http=settings.allow_http,
+            authority_hosts=(settings.authority_host,),
+            vssps_template=settings.vssps_url if settings.configured("vssps_url") else None,
+            environ=environ,
+            allow_imds="managed_identity" in settings.credential
+            or bool(environ.get(IDENTITY_ENDPOINTS_VARIABLE)),
+        )
+
+    def http(self) -> Http:
+        """The pooled HTTP client, bound to this lookup's egress."""
+        return self.ctx.http(self.resolution.settings.timeout).bound(self.egress)
 
     def configured_options(self) -> FlowOptions:
         settings = self.resolution.settings
@@ -158,7 +187,7 @@ class SignIn:
             vssps_url=vssps_url,
             vssps_pinned=settings.configured("vssps_url"),
             configured_host=ref.kind == "configured",
-            http=lambda: self.ctx.http(settings.timeout),
+            http=self.http,
             state=self.ctx.state_dir(),
         )
 

@@ -28,7 +28,7 @@ def http_client(options: FlowOptions, *, derive: bool = False) -> MetadataCachin
     return MetadataCachingClient(
         options.state_dir,
         options.timeout,
-        http=Http(timeout=options.timeout, retries=RETRY_TOTAL),
+        http=Http(timeout=options.timeout, retries=RETRY_TOTAL, egress=options.gate()),
         derive=derive,
     )
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
 from ._util import authority_host, is_microsoft_host, one_line
 from .base import AccessToken, FlowOptions
 
 # Bounded retries on 5xx / connection errors inside azure-core's pipeline (its default is 10).
 RETRY_TOTAL = 2
+# Keywords azure-core's RequestsTransport reads when it is built (timeouts, TLS verification).
+TRANSPORT_SETTINGS = ("connection_timeout", "read_timeout", "connection_verify", "connection_cert")
 
 
 def http_kwargs(options: FlowOptions) -> dict[str, Any]:
@@ -30,7 +32,20 @@ def http_kwargs(options: FlowOptions) -> dict[str, Any]:
     }
     if not is_microsoft_host(authority):
         kwargs["disable_instance_discovery"] = True
+    kwargs["transport"] = gated_transport(options, kwargs)
     return kwargs
+
+
+def gated_transport(options: FlowOptions, kwargs: dict[str, Any]) -> Any:
+    """azure-core's requests transport on a session whose every request passes the egress gate.
+    A transport given to a credential is used as built, so the connection settings go to it; the
+    session is not the transport's to close (AzurePipelinesCredential shares it between two pipelines)."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    from ..http import gated_session
+
+    settings = {k: v for k, v in kwargs.items() if k in TRANSPORT_SETTINGS}
+    return RequestsTransport(session=gated_session(options.gate()), session_owner=False, **settings)
 
 
 def process_timeout(options: FlowOptions) -> int:
@@ -57,6 +72,8 @@ def request_token(name: str, build: Callable[[], Any], scope: str) -> AccessToke
         raise AuthenticationFailed(one_line(getattr(exc, "message", None) or exc)) from None
     except ValueError as exc:
         raise AuthenticationFailed(one_line(exc)) from None
+    except AzureArtifactsError as exc:  # the egress gate refused a request
+        raise AuthenticationFailed(f"{name}: {one_line(exc)}") from None
     finally:
         close = getattr(credential, "close", None)
         if callable(close):

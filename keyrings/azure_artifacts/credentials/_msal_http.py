@@ -78,9 +78,10 @@ def entra_tenant_document(url: str) -> Optional[str]:
 class MetadataCachingClient:
     """The `http_client` msal is given: metadata GETs are derived or come from `directory` while fresh.
 
-    Requests go through `http` (our `Http`: its timeout, retry and redirect policy, errors as
-    `ServiceError`) when given, else through a requests session of our own like msal's.
-    `last_status` is the status of the last answer from the network, for error mapping.
+    Requests go through `http` (our `Http`: its timeout, retry and redirect policy and the egress
+    gate, errors as `ServiceError`; without one, an `Http` that sends no credential); `bind` gives a cached msal application the egress of the
+    lookup it serves now. `last_status` is the status of the last answer from the network, for
+    error mapping.
     """
 
     def __init__(
@@ -102,16 +103,15 @@ class MetadataCachingClient:
             self._store = AgedStore(self.path, ttl, now)
         self.derive = derive
         self.last_status: Optional[int] = None
-        self._http = http
-        self._session: Any = None
-        if http is None:
-            import requests
-            from requests.adapters import HTTPAdapter
+        if http is None:  # no lookup's egress: metadata only, no credential leaves
+            from ..http import Http
 
-            self._session = requests.Session()
-            adapter = HTTPAdapter(max_retries=1)  # what msal mounts on its own session
-            self._session.mount("https://", adapter)
-            self._session.mount("http://", adapter)
+            http = Http(timeout, retries=1)
+        self._http = http
+
+    def bind(self, egress: Any) -> None:
+        """Send through the same connections with another lookup's allowed origins."""
+        self._http = self._http.bound(egress)
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
         if not is_metadata(url):
@@ -134,19 +134,12 @@ class MetadataCachingClient:
         return self._send("POST", url, params=params, data=data, headers=headers, **kwargs)
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-        elif self._http is not None:
-            self._http.close()
+        self._http.close()
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Any:
-        if self._http is not None:
-            kwargs.pop("timeout", None)  # ours applies its own
-            kwargs = {k: v for k, v in kwargs.items() if k in ("params", "data", "headers") and v is not None}
-            response = self._http.request(method, url, check=False, **kwargs)
-        else:
-            kwargs.setdefault("timeout", self.timeout)
-            response = self._session.request(method, url, **kwargs)
+        kwargs = {k: v for k, v in kwargs.items() if k in ("params", "data", "headers") and v is not None}
+        # msal talks to Entra ID and managed-identity endpoints: never Azure DevOps' sign-in header.
+        response = self._http.request(method, url, check=False, suppress_sign_in=False, **kwargs)
         self.last_status = int(response.status_code)
         return response
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Optional, Protocol
+from typing import TYPE_CHECKING, Callable, ClassVar, Optional, Protocol
 
 from ..microsoft import PUBLIC_AUTHORITY_HOST
+
+if TYPE_CHECKING:
+    from ..egress import Egress
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,16 @@ class FlowOptions:
     # Managed identity may ask IMDS (169.254.169.254) only when the config names it explicitly:
     # `auto` never probes (docs/design.md), but `credential = managed_identity` on an Azure VM must.
     allow_imds: bool = False
+    # Where the lookup may send credentials (`egress.py`); None: a flow run on its own, which may
+    # reach only its authority and the endpoints its variables name (`gate`).
+    egress: Optional[Egress] = field(default=None, compare=False, repr=False)
+
+    def gate(self) -> Egress:
+        if self.egress is not None:
+            return self.egress
+        from ..egress import for_flow
+
+        return for_flow(self.authority_host, self.environ, self.allow_imds)
 
 
 class TokenFlow(Protocol):

@@ -113,11 +113,15 @@ class ManagedIdentityFlow(Flow):
     def _azure_identity(self) -> Any:
         from azure.identity import ManagedIdentityCredential
 
-        from ._identity import RETRY_TOTAL
+        from ._identity import RETRY_TOTAL, gated_transport
 
+        kwargs: dict[str, Any] = {
+            "connection_timeout": self.options.timeout,
+            "read_timeout": self.options.timeout,
+            "retry_total": RETRY_TOTAL,
+        }
         return ManagedIdentityCredential(
             client_id=self.options.client_id or None,
-            connection_timeout=self.options.timeout,
-            read_timeout=self.options.timeout,
-            retry_total=RETRY_TOTAL,
+            transport=gated_transport(self.options, kwargs),
+            **kwargs,
         )

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from .._log import get_logger
 from .._text import is_guid
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
 from ..urls import origin
 from ._util import authority_host, is_microsoft_host, one_line
@@ -80,9 +80,10 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
     client_id = options.client_id or DEFAULT_PUBLIC_CLIENT_ID
     key = (client_id, authority, cache_path(options), broker, options.timeout)
     with _lock:
-        app = _apps.get(key)
-    if app is not None:
-        return app
+        found = _apps.get(key)
+    if found is not None:
+        found[1].bind(options.gate())  # this lookup's allowed origins, the process's connections
+        return found[0]
     import msal
 
     cache = token_cache(options) if options.state_dir is not None else msal.TokenCache()
@@ -92,21 +93,27 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
         "token_cache": cache,
         "timeout": options.timeout,
     }
-    if options.state_dir is not None:
-        from ._msal_http import MetadataCachingClient
+    from ..http import Http
+    from ._msal_http import MetadataCachingClient
 
-        # msal ignores `timeout` when given a client: ours applies options.timeout itself.
-        kwargs["http_client"] = MetadataCachingClient(Path(options.state_dir), options.timeout)
+    # msal ignores `timeout` when given a client: ours applies options.timeout itself.
+    state = None if options.state_dir is None else Path(options.state_dir)
+    client = MetadataCachingClient(
+        state, options.timeout, http=Http(options.timeout, retries=1, egress=options.gate())
+    )
+    kwargs["http_client"] = client
     if broker:
         kwargs["enable_broker_on_windows"] = True  # the broker is offered on Windows only
     try:
         app = msal.PublicClientApplication(client_id, **kwargs)
     except ValueError as exc:  # msal: "Unable to get authority configuration for ..."
         raise AuthenticationFailed(one_line(exc)) from None
-    except Exception as exc:  # network errors from requests during OIDC discovery
+    except AzureArtifactsError as exc:  # our Http: a transport error or the egress gate, one line
+        raise AuthenticationFailed(f"cannot reach {authority}: {one_line(exc)}") from None
+    except Exception as exc:  # anything else msal raises during OIDC discovery
         raise AuthenticationFailed(f"cannot reach {authority}: {type(exc).__name__}") from None
     with _lock:
-        _apps.setdefault(key, app)
+        _apps.setdefault(key, (app, client))
     return app
 
 

@@ -125,7 +125,7 @@ class WorkloadIdentityFlow(Flow):
         from ..http import Http
 
         env = self.options.environ
-        http = Http(timeout=self.options.timeout, retries=2)
+        http = Http(timeout=self.options.timeout, retries=2, egress=self.options.gate())
         try:
             return github_token(http, env_value(env, GITHUB_URL) or "", env_value(env, GITHUB_TOKEN) or "")
         finally:

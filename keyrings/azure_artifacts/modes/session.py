@@ -86,7 +86,7 @@ class SessionMode(CachedMode):
         valid_to = datetime.fromtimestamp(int(ctx.now()) + lifetime, tz=timezone.utc)
         try:
             issued = create_session_token(
-                ctx.http(settings.timeout),
+                signin.http(),
                 grant.authority.vssps_url,
                 grant.token.token,
                 scopes,

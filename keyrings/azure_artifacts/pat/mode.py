@@ -108,7 +108,7 @@ class PatMode:
             return True
         url = f"{stored.vssps_url.rstrip('/')}/_apis/connectionData"
         try:
-            response = signin.ctx.http(signin.resolution.settings.timeout).request(
+            response = signin.http().request(
                 "GET",
                 url,
                 headers={"Authorization": basic_auth_header(stored.username, stored.secret)},
@@ -134,7 +134,7 @@ class PatMode:
         now = ctx.now()
         scopes = pat_scopes(settings.scopes, ref.upload)
         name = display_name(ref.org, ref.feed)
-        http = ctx.http(settings.timeout)
+        http = signin.http()
 
         def issue(grant: Grant) -> tuple[Grant, IssuedToken]:
             """A person's token the PAT API refuses (TokenRefused) moves the chain on."""
@@ -183,7 +183,7 @@ class PatMode:
 
                 try:
                     revoke_pat(
-                        signin.ctx.http(signin.resolution.settings.timeout),
+                        signin.http(),
                         pat.vssps_url or grant.authority.vssps_url,
                         grant.token.token,
                         pat.authorization_id,
