@@ -21,6 +21,7 @@ def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None)
     A static PAT or an Azure Pipelines credential set now wins over anything cached earlier;
     checking them costs no request.
     """
+    ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
     signin = SignIn(resolution, ctx)
     handed = hand_over(signin, username)
     if handed is not None:
@@ -34,6 +35,7 @@ def forget(resolution: Resolution, ctx: Context, revoke: bool = True) -> bool:
     from .pat.mode import PatMode
 
     ref = resolution.ref
+    ctx.use_ca_bundle(ref.feed_url(), resolution.settings.ca_bundle)
     cache = ctx.secret_cache()
     forgotten = False
     for key, entry in cache.entries():

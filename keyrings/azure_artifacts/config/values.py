@@ -169,6 +169,7 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "token_file": path,
     "vssps_url": https_url,
     "timeout": timeout,
+    "ca_bundle": path,
     "path_prefix": path_prefix,
     "allow_http": boolean,
 }
