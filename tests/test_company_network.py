@@ -7,11 +7,12 @@ The OS trust store itself is simulated in tests/e2e/test_os_trust_store.py (a mo
 from __future__ import annotations
 
 import base64
+import json
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -238,3 +239,64 @@ def test_ssl_cert_file_alone_is_honoured_by_msal_and_azure_identity(
     found = service.lookup(fake_azure.feed_url("contoso", "main"), None, environ=env)
     assert found is not None and fake_azure.lookup(found[1]) is not None
     assert fake_azure.count("pipelines_oidc" if flow == "azure_pipelines" else "token") == 1
+
+
+# -- doctor ---------------------------------------------------------------------------------------
+
+
+def doctor_tls(
+    fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    section: str = "", **env: str,
+) -> tuple[int, dict[str, Any]]:
+    """`doctor --json` for the fake's feed with os.environ = a clean machine plus `env`; the TLS step."""
+    from conftest import run_cli
+
+    config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{section}'
+    full = clean_env.for_lookup(config, CI="1", **env)
+    if "HTTPS_PROXY" in env:
+        full["NO_PROXY"] = full["no_proxy"] = ""
+    clean_env.install(monkeypatch, full)
+    code, out, _err = run_cli(capsys, "doctor", "--json", fake.feed_url("contoso", "main"))
+    steps = {s["name"]: s for s in json.loads(out)["steps"]}
+    return code, steps["tls"]
+
+
+def test_doctor_names_the_issuer_the_os_store_does_not_trust(
+    fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, step = doctor_tls(fake_azure, clean_env, monkeypatch, capsys)
+    assert code == 1 and step["status"] == "failed", step
+    assert step["detail"].startswith(f"{fake_azure.host} (feed, token service, Entra ID): certificate issued by '")
+    assert "trustme" in step["detail"] and step["detail"].endswith("NOT trusted by the OS trust store")
+    assert "TLS-inspecting proxy" in step["fix"] and "REQUESTS_CA_BUNDLE" in step["fix"]
+
+
+def test_doctor_says_which_bundle_trusts_the_host(
+    fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _code, step = doctor_tls(fake_azure, clean_env, monkeypatch, capsys, REQUESTS_CA_BUNDLE=fake_azure.ca_path)
+    assert step["status"] == "ok", step
+    assert step["detail"].endswith(f", trusted by REQUESTS_CA_BUNDLE={fake_azure.ca_path}")
+
+
+def test_doctor_uses_a_sections_ca_bundle(
+    fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _code, step = doctor_tls(fake_azure, clean_env, monkeypatch, capsys, f"ca_bundle = {fake_azure.ca_path}\n")
+    assert step["status"] == "ok", step
+    assert step["detail"].endswith(f", trusted by ca_bundle={fake_azure.ca_path}")
+
+
+def test_doctor_handshakes_through_the_proxy(
+    fake_azure: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    proxy: ConnectProxy,
+) -> None:
+    code, step = doctor_tls(
+        fake_azure, clean_env, monkeypatch, capsys, REQUESTS_CA_BUNDLE=fake_azure.ca_path, HTTPS_PROXY=proxy.url
+    )
+    assert step["status"] == "ok", step
+    assert proxy.targets() and set(proxy.targets()) == {fake_azure.host}
+    assert PROXY_PASSWORD not in json.dumps(step)

@@ -11,7 +11,10 @@ Retry policy (urllib3 `Retry` through a requests adapter):
   (nothing was sent) and HTTP 429/503 (the server said "not now"). A read timeout or
   a 500/502/504 after a POST is *not* retried: a PAT creation that did succeed
   server-side would otherwise be created twice.
-- 4xx other than 429 are never retried (an auth refusal will not change).
+- 4xx other than 429 are never retried (an auth refusal will not change), nor TLS errors (an
+  untrusted certificate will not become trusted).
+
+Trust (OS store, CA bundles) and proxies are decided in `tls.py` for every client we use.
 
 Redirects are followed by hand (at most `MAX_REDIRECTS`): the Authorization header
 is dropped whenever scheme, host or port change, and an https -> http downgrade is
@@ -139,6 +142,8 @@ class Http:
             params = inspect.signature(retry_cls.__init__).parameters
             if "backoff_jitter" in params:
                 kwargs["backoff_jitter"] = self.backoff
+            if "other" in params:  # TLS failures (a certificate will not become trusted): no retry
+                kwargs["other"] = 0
             if "backoff_max" in params:
                 kwargs["backoff_max"] = 8.0
             self._session = tls.session(self.environ, self.pinned, max_retries=retry_cls(**kwargs))
