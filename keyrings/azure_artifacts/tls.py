@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .errors import ServiceError
+from .errors import ServiceError, UntrustedCertificate
 
 OS_STORE = "the OS trust store"
 BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -159,6 +159,9 @@ def is_untrusted(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in text and "Hostname mismatch" not in text
 
 
+__all__ = ["UntrustedCertificate"]  # raised by the clients that use this module
+
+
 def untrusted(host: str, trust: Trust) -> str:
     """The one line (under 200 characters, the cap of a chain attempt's reason) for a certificate
     no trusted CA signed: which host, checked against what, the usual cause and the two fixes."""
@@ -167,9 +170,6 @@ def untrusted(host: str, trust: Trust) -> str:
         f"usually a TLS-inspecting proxy: {FIX}"
     )
 
-
-class UntrustedCertificate(ServiceError):
-    """A server's certificate did not verify: the message is `untrusted()`'s line."""
 
 
 def session(environ: Mapping[str, str], pinned: Optional[Mapping[str, Trust]] = None, **adapter: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable, UntrustedCertificate
 from ._util import authority_host, is_microsoft_host, one_line
 from .base import AccessToken, FlowOptions
 
@@ -52,8 +52,8 @@ def transport(options: FlowOptions) -> Any:
     )
 
 
-def _transport_failure(exc: Exception) -> str:
-    """One line for azure-core's transport error; an untrusted certificate names its host."""
+def _transport_failure(exc: Exception) -> AzureArtifactsError:
+    """azure-core's transport error as ours; an untrusted certificate names its host."""
     import os
     import re
 
@@ -64,8 +64,8 @@ def _transport_failure(exc: Exception) -> str:
         where = re.search(r"host='([^']+)', port=(\d+)", text)
         url = f"https://{where.group(1)}:{where.group(2)}/" if where else ""
         host = tls.origin_key(url).split("://", 1)[1] if where else "the server"
-        return tls.untrusted(host, tls.trust_for(url, os.environ))
-    return one_line(tls.hide_userinfo(text))
+        return UntrustedCertificate(tls.untrusted(host, tls.trust_for(url, os.environ)))
+    return AuthenticationFailed(one_line(tls.hide_userinfo(text)))
 
 
 def process_timeout(options: FlowOptions) -> int:
@@ -89,7 +89,7 @@ def request_token(name: str, build: Callable[[], Any], scope: str) -> AccessToke
     except ClientAuthenticationError as exc:
         raise AuthenticationFailed(one_line(exc.message or exc)) from None
     except AzureError as exc:  # transport errors after retries
-        raise AuthenticationFailed(_transport_failure(exc)) from None
+        raise _transport_failure(exc) from None
     except ValueError as exc:
         raise AuthenticationFailed(one_line(exc)) from None
     finally:

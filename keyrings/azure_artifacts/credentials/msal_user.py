@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from .._log import get_logger
 from .._text import is_guid
-from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable, UntrustedCertificate
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
 from ..urls import origin
 from ._util import authority_host, is_microsoft_host, one_line
@@ -118,7 +118,9 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
         app = msal.PublicClientApplication(client_id, **kwargs)
     except ValueError as exc:  # msal: "Unable to get authority configuration for ..."
         raise AuthenticationFailed(one_line(exc)) from None
-    except AzureArtifactsError as exc:  # an untrusted certificate (tls.py): already one safe line
+    except UntrustedCertificate:
+        raise  # its own message, whole (tls.py)
+    except AzureArtifactsError as exc:  # already one safe line
         raise AuthenticationFailed(one_line(exc)) from None
     except Exception as exc:  # network errors from requests during OIDC discovery
         raise AuthenticationFailed(f"cannot reach {authority}: {type(exc).__name__}") from None
