@@ -73,7 +73,9 @@ def assert_all_through(proxy: ConnectProxy, fake: FakeAzure, connects: list[tupl
     expected = "Basic " + base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
     assert {c.proxy_authorization for c in proxy.connects} == {expected}
     direct = [(who, where) for who, where in connects if isinstance(where, tuple) and where[1:2] == (port,)]
-    assert direct and all(who == TUNNEL_THREAD for who, _ in direct), direct  # only the proxy reached the fake
+    assert direct and all(who == TUNNEL_THREAD for who, _ in direct), (
+        direct
+    )  # only the proxy reached the fake
 
 
 def test_a_proxy_carries_discovery_msal_and_the_exchange(
@@ -86,7 +88,11 @@ def test_a_proxy_carries_discovery_msal_and_the_exchange(
 ) -> None:
     fake_azure.add_app(APP_ID, secret=APP_SECRET)
     env = company_env(
-        fake_azure, clean_env, proxy, AZURE_CLIENT_ID=APP_ID, AZURE_CLIENT_SECRET=APP_SECRET,
+        fake_azure,
+        clean_env,
+        proxy,
+        AZURE_CLIENT_ID=APP_ID,
+        AZURE_CLIENT_SECRET=APP_SECRET,
         KEYRINGS_AZURE_ARTIFACTS_LOG="debug",
     )
     clean_env.install(monkeypatch, env)
@@ -157,7 +163,14 @@ def test_a_refusing_proxy_is_one_line_without_its_password(
         ({"HTTPS_PROXY": "http://p:1", "no_proxy": ".example.com"}, "https://a.example.com/", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "h:8443"}, "https://h:8443/", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "h:8443"}, "https://h/", "http://p:1"),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "h:443"}, "https://h/", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, "https://h/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8"}, "https://10.1.2.3/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.0/8"}, "https://11.1.2.3/", "http://p:1"),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "::1"}, "https://[::1]:8443/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "[::1]:8443"}, "https://[::1]:8443/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "[::1]:9"}, "https://[::1]:8443/", "http://p:1"),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "xh"}, "https://h/", "http://p:1"),
         ({}, "https://h/", None),
     ],
 )
@@ -245,8 +258,12 @@ def test_ssl_cert_file_alone_is_honoured_by_msal_and_azure_identity(
 
 
 def doctor_tls(
-    fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    section: str = "", **env: str,
+    fake: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    section: str = "",
+    **env: str,
 ) -> tuple[int, dict[str, Any]]:
     """`doctor --json` for the fake's feed with os.environ = a clean machine plus `env`; the TLS step."""
     from conftest import run_cli
@@ -262,27 +279,42 @@ def doctor_tls(
 
 
 def test_doctor_names_the_issuer_the_os_store_does_not_trust(
-    fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake_azure: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, step = doctor_tls(fake_azure, clean_env, monkeypatch, capsys)
     assert code == 1 and step["status"] == "failed", step
-    assert step["detail"].startswith(f"{fake_azure.host} (feed, token service, Entra ID): certificate issued by '")
+    assert step["detail"].startswith(
+        f"{fake_azure.host} (feed, token service, Entra ID): certificate issued by '"
+    )
     assert "trustme" in step["detail"] and step["detail"].endswith("NOT trusted by the OS trust store")
     assert "TLS-inspecting proxy" in step["fix"] and "REQUESTS_CA_BUNDLE" in step["fix"]
 
 
 def test_doctor_says_which_bundle_trusts_the_host(
-    fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake_azure: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _code, step = doctor_tls(fake_azure, clean_env, monkeypatch, capsys, REQUESTS_CA_BUNDLE=fake_azure.ca_path)
+    _code, step = doctor_tls(
+        fake_azure, clean_env, monkeypatch, capsys, REQUESTS_CA_BUNDLE=fake_azure.ca_path
+    )
     assert step["status"] == "ok", step
     assert step["detail"].endswith(f", trusted by REQUESTS_CA_BUNDLE={fake_azure.ca_path}")
 
 
 def test_doctor_uses_a_sections_ca_bundle(
-    fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake_azure: FakeAzure,
+    clean_env: CleanEnv,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _code, step = doctor_tls(fake_azure, clean_env, monkeypatch, capsys, f"ca_bundle = {fake_azure.ca_path}\n")
+    _code, step = doctor_tls(
+        fake_azure, clean_env, monkeypatch, capsys, f"ca_bundle = {fake_azure.ca_path}\n"
+    )
     assert step["status"] == "ok", step
     assert step["detail"].endswith(f", trusted by ca_bundle={fake_azure.ca_path}")
 
@@ -294,8 +326,13 @@ def test_doctor_handshakes_through_the_proxy(
     capsys: pytest.CaptureFixture[str],
     proxy: ConnectProxy,
 ) -> None:
-    code, step = doctor_tls(
-        fake_azure, clean_env, monkeypatch, capsys, REQUESTS_CA_BUNDLE=fake_azure.ca_path, HTTPS_PROXY=proxy.url
+    _code, step = doctor_tls(
+        fake_azure,
+        clean_env,
+        monkeypatch,
+        capsys,
+        REQUESTS_CA_BUNDLE=fake_azure.ca_path,
+        HTTPS_PROXY=proxy.url,
     )
     assert step["status"] == "ok", step
     assert proxy.targets() and set(proxy.targets()) == {fake_azure.host}

@@ -97,7 +97,10 @@ def test_azure_identity_checks_the_certificate(fake_azure: FakeAzure, trust: boo
         assert fake_azure.lookup(flow.get_token(ADO_SCOPE).token) is not None
     else:
         message = refused(lambda: flow.get_token(ADO_SCOPE), UntrustedCertificate)
-        assert f"{fake_azure.host}: certificate not trusted by the OS trust store (CERTIFICATE_VERIFY_FAILED)" in message
+        assert (
+            f"{fake_azure.host}: certificate not trusted by the OS trust store (CERTIFICATE_VERIFY_FAILED)"
+            in message
+        )
         assert fake_azure.count("token") == 0
 
 

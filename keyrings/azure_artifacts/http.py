@@ -329,7 +329,9 @@ def tls_failure(
 
     if tls.is_untrusted(exc):
         get_logger().debug("http: %s: %s", label, _reason(exc))
-        return tls.UntrustedCertificate(tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned)))
+        return tls.UntrustedCertificate(
+            tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned))
+        )
     return ServiceError(f"{label}: TLS error: {_reason(exc)}")
 
 

@@ -130,7 +130,6 @@ def _build_context(trust: Trust) -> Any:
 def proxy_for(url: str, environ: Mapping[str, str]) -> Optional[str]:
     """The proxy URL that carries `url`, or None (no variable, or `no_proxy` names the host)."""
     from urllib.parse import urlsplit
-    from urllib.request import proxy_bypass_environment
 
     found: dict[str, str] = {}
     for upper_first in (True, False):  # lower case wins, as in urllib.request.getproxies_environment
@@ -143,9 +142,43 @@ def proxy_for(url: str, environ: Mapping[str, str]) -> Optional[str]:
     proxy = found.get(parts.scheme.lower()) or found.get("all")
     if not proxy or not parts.hostname:
         return None
-    if "no" in found and proxy_bypass_environment(parts.netloc.rpartition("@")[2], {"no": found["no"]}):
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme.lower())
+    if "no" in found and bypassed(parts.hostname, port, found["no"]):
         return None
     return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def bypassed(host: str, port: Optional[int], no_proxy: str) -> bool:
+    """Does `no_proxy` exempt the host? `*`; a name (its subdomains too, a leading dot optional);
+    `name:port`; an IP address or a CIDR network, as curl and requests read the variable."""
+    import ipaddress
+
+    host = host.lower().strip("[]").rstrip(".")
+    try:
+        address: Any = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for raw in no_proxy.split(","):
+        entry = raw.strip().lower()
+        if entry == "*":
+            return True
+        with_port = re.fullmatch(r"\[?([^\[\]]+?)\]?:(\d+)", entry)
+        if with_port and (entry.startswith("[") or entry.count(":") == 1):  # name:port, [v6]:port
+            if port != int(with_port.group(2)):
+                continue
+            entry = with_port.group(1)
+        name = entry.strip("[]").lstrip(".").rstrip(".")
+        if not name:
+            continue
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(name, strict=False):
+                    return True
+            except ValueError:
+                pass
+        elif host == name or host.endswith("." + name):
+            return True
+    return False
 
 
 def hide_userinfo(text: str) -> str:
@@ -171,7 +204,6 @@ def untrusted(host: str, trust: Trust) -> str:
     )
 
 
-
 def session(environ: Mapping[str, str], pinned: Optional[Mapping[str, Trust]] = None, **adapter: Any) -> Any:
     """A requests session with our trust and proxies: `pinned` maps an origin (`https://host:port`)
     to its own trust (a section's `ca_bundle`); `adapter` keywords go to each HTTPAdapter."""
@@ -180,7 +212,9 @@ def session(environ: Mapping[str, str], pinned: Optional[Mapping[str, Trust]] = 
     env = dict(environ)
 
     class _Session(requests.Session):
-        def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        def merge_environment_settings(
+            self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+        ) -> Any:
             merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
             if not merged.get("proxies"):
                 proxy = proxy_for(str(url), env)
@@ -244,12 +278,21 @@ def _adapter(context: Any, kwargs: Mapping[str, Any]) -> Any:
                 kw["ssl_context"] = self._ssl_context
                 return super().proxy_manager_for(proxy, **kw)
 
-            def send(self, request: Any, stream: bool = False, timeout: Any = None, verify: Any = True,
-                     cert: Any = None, proxies: Any = None) -> Any:
+            def send(
+                self,
+                request: Any,
+                stream: bool = False,
+                timeout: Any = None,
+                verify: Any = True,
+                cert: Any = None,
+                proxies: Any = None,
+            ) -> Any:
                 # Our context decides; a path in `verify` would be loaded into the shared context.
                 if verify is False:
                     raise ValueError("certificate verification is never turned off")
-                return super().send(request, stream=stream, timeout=timeout, verify=True, cert=cert, proxies=proxies)
+                return super().send(
+                    request, stream=stream, timeout=timeout, verify=True, cert=cert, proxies=proxies
+                )
 
             def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
                 super().cert_verify(conn, url, verify, cert)

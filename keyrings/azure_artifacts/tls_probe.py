@@ -42,7 +42,9 @@ def hosts(resolution: Resolution) -> dict[str, list[str]]:
     ref, settings = resolution.ref, resolution.settings
     wanted = [("feed", ref.feed_url())]
     if settings.auth in ("session", "pat"):
-        wanted.append(("token service", settings.vssps_url.replace("{org}", ref.org) or ref.default_vssps_url()))
+        wanted.append(
+            ("token service", settings.vssps_url.replace("{org}", ref.org) or ref.default_vssps_url())
+        )
     if not entra_less(ref, settings.sources):
         wanted.append(("Entra ID", settings.authority_host))
     found: dict[str, list[str]] = {}
@@ -92,7 +94,9 @@ def probe(url: str, timeout: float, pinned: Optional[Mapping[str, tls.Trust]] = 
     except AzureArtifactsError as exc:
         return Probe(place.netloc, trust, error=one_line(exc))
     try:
-        return Probe(place.netloc, trust, _issuer(_handshake(place.host, port, proxy, context, timeout)), True)
+        return Probe(
+            place.netloc, trust, _issuer(_handshake(place.host, port, proxy, context, timeout)), True
+        )
     except ssl.SSLCertVerificationError as exc:
         if not tls.is_untrusted(exc):  # a wrong host name, an expired certificate: say so
             return Probe(place.netloc, trust, error=one_line(getattr(exc, "verify_message", "") or exc))
@@ -123,7 +127,9 @@ def _handshake(host: str, port: int, proxy: Optional[str], context: Any, timeout
 
     if proxy:
         parts = urlsplit(proxy)
-        conn = http.client.HTTPSConnection(parts.hostname or "", parts.port or 8080, context=context, timeout=timeout)
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port or 8080, context=context, timeout=timeout
+        )
         headers = {}
         if parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
@@ -133,7 +139,7 @@ def _handshake(host: str, port: int, proxy: Optional[str], context: Any, timeout
         conn = http.client.HTTPSConnection(host, port, context=context, timeout=timeout)
     try:
         conn.connect()
-        der = conn.sock.getpeercert(binary_form=True)  # type: ignore[union-attr]
+        der = conn.sock.getpeercert(binary_form=True)
     finally:
         conn.close()
     if not der:
@@ -148,7 +154,7 @@ def _issuer(der: bytes) -> str:
 
     name = x509.load_der_x509_certificate(der).issuer
     parts = [
-        f"{label}={attr.value}"
+        f"{label}={attr.value if isinstance(attr.value, str) else attr.value.decode(errors='replace')}"
         for label, oid in (("CN", NameOID.COMMON_NAME), ("O", NameOID.ORGANIZATION_NAME))
         for attr in name.get_attributes_for_oid(oid)
     ]

@@ -142,7 +142,9 @@ def test_with_the_ca_nowhere_the_lookup_says_which_host_and_how_to_fix_it(compan
 
 
 def test_with_the_ca_nowhere_doctor_names_the_issuer_and_the_fix(company: Sandbox) -> None:
-    result = company.run([sys.executable, "-m", "keyrings.azure_artifacts", "doctor", "--json", company.index_url])
+    result = company.run(
+        [sys.executable, "-m", "keyrings.azure_artifacts", "doctor", "--json", company.index_url]
+    )
     assert result.returncode == 1
     steps = {s["name"]: s for s in json.loads(result.stdout)["steps"]}
     tls = steps["tls"]

@@ -51,7 +51,9 @@ class _Handler(socketserver.BaseRequestHandler):
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
         if method.upper() != "CONNECT":
             self.server.others.append(lines[0])
-            client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            client.sendall(
+                b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
             return
         self.server.connects.append(Connect(target, headers.get("proxy-authorization")))
         host, _, port = target.rpartition(":")
@@ -94,7 +96,10 @@ class _Server(socketserver.ThreadingTCPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         # Named, so a test can tell the proxy's own connections to the target from the client's.
         thread = threading.Thread(
-            target=self.process_request_thread, args=(request, client_address), name=TUNNEL_THREAD, daemon=True
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=TUNNEL_THREAD,
+            daemon=True,
         )
         thread.start()
 
