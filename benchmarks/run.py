@@ -159,7 +159,9 @@ def main() -> int:
         "--importtime", action="store_true", help="also show `-X importtime` top entries of the cold lookup"
     )
     parser.add_argument(
-        "--os-store", action="store_true", help="trust the fake through the OS store (run under unshare --mount)"
+        "--os-store",
+        action="store_true",
+        help="trust the fake through the OS store (run under unshare --mount)",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
