@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -337,3 +338,35 @@ def test_doctor_handshakes_through_the_proxy(
     assert step["status"] == "ok", step
     assert proxy.targets() and set(proxy.targets()) == {fake_azure.host}
     assert PROXY_PASSWORD not in json.dumps(step)
+
+
+# -- the OS store: which implementation -----------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="truststore is a dependency on Python >= 3.10 only")
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_windows_and_macos_ask_the_platform_verifier_through_truststore(
+    monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
+    import truststore
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(tls, "_contexts", {})
+    assert isinstance(tls.ssl_context(tls.Trust()), truststore.SSLContext)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux trust path")
+def test_on_linux_the_system_bundle_is_loaded_once_without_truststore() -> None:
+    """truststore reads OpenSSL's default paths on Linux too, but again for every connection."""
+    import subprocess
+
+    code = (
+        "import sys, ssl; from keyrings.azure_artifacts import tls; "
+        "ctx = tls.ssl_context(tls.Trust()); "
+        "assert type(ctx) is ssl.SSLContext and ctx.cert_store_stats()['x509_ca'] > 0, ctx.cert_store_stats(); "
+        "assert tls.ssl_context(tls.Trust()) is ctx; "
+        "assert 'truststore' not in sys.modules"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -6,9 +6,11 @@ first that applies wins):
 2. `REQUESTS_CA_BUNDLE`, then `CURL_CA_BUNDLE`: the variables requests reads, in its order
    (`requests.sessions.merge_environment_settings`); a file or a directory;
 3. `SSL_CERT_FILE` and/or `SSL_CERT_DIR`: OpenSSL's variables (uv reads the first too);
-4. the OS trust store: on Python >= 3.10 through truststore (Windows' certificate store,
-   macOS' Keychain, OpenSSL's default paths on Linux), as pip >= 24.2 does; on Python 3.9
-   OpenSSL's default paths (the distribution's bundle) plus certifi's roots.
+4. the OS trust store: on Windows and macOS with Python >= 3.10 through truststore (the
+   certificate store, the Keychain), as pip >= 24.2 does; on Linux and other OpenSSL systems
+   OpenSSL's default paths, which is what truststore reads there, loaded once per process
+   instead of once per connection (see PLATFORM_VERIFIERS); on Python 3.9 the system's
+   certificates plus certifi's roots.
 A named bundle replaces the other sources, as it does for requests. Verification is never
 turned off: the adapter refuses `verify=False`.
 
@@ -40,6 +42,19 @@ BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 OPENSSL_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 PROXY_VARIABLES = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
 FIX = "install the company CA in the OS trust store, or set REQUESTS_CA_BUNDLE to a bundle with it"
+# Where truststore asks the platform's verifier (Windows CryptoAPI, macOS Security framework): the
+# only way to the OS store there. Elsewhere truststore reloads OpenSSL's default paths on every
+# connection (its `_openssl._configure_context`); loading them once per process is the same trust
+# for less: measured ~100 ms CPU per cold lookup of 2-3 connections (docs/company-networks.md).
+PLATFORM_VERIFIERS = ("win32", "darwin")
+_DISTRIBUTION_BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Gentoo, Arch
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL 6
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/pki/tls/cacert.pem",  # OpenELEC
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # CentOS, RHEL 7+
+    "/etc/ssl/cert.pem",  # Alpine
+)
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 _contexts: dict[Trust, Any] = {}
 _lock = threading.Lock()
@@ -111,20 +126,45 @@ def _build_context(trust: Trust) -> Any:
             return ssl.create_default_context(cafile=trust.cafile, capath=trust.capath)
         except (ssl.SSLError, OSError, ValueError) as exc:
             raise ServiceError(f"{trust.describe()}: not a usable CA bundle ({type(exc).__name__})") from None
-    if sys.version_info >= (3, 10):
+    if sys.platform in PLATFORM_VERIFIERS and sys.version_info >= (3, 10):
         try:
             import truststore
-        except ImportError:  # installed without its dependencies: the 3.9 way below
+        except ImportError:  # installed without its dependencies: the fallback below
             pass
         else:
             return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context = ssl.create_default_context()  # OpenSSL's default paths: the distribution's bundle
-    try:
-        import certifi
-    except ImportError:
-        return context
-    context.load_verify_locations(certifi.where())
+    context = _system_bundle_context()
+    if sys.version_info < (3, 10) or sys.platform in PLATFORM_VERIFIERS:
+        try:  # certifi's public roots beside what the system offers (Python 3.9, as pip did)
+            import certifi
+        except ImportError:
+            return context
+        context.load_verify_locations(certifi.where())
     return context
+
+
+def _system_bundle_context() -> Any:
+    """OpenSSL's default paths (the distribution's bundle; SSL_CERT_FILE/SSL_CERT_DIR when set), or,
+    for an OpenSSL built with paths that do not exist here, the first bundle a distribution keeps
+    (the places Go's crypto/x509 `root_linux.go` looks). On Windows, Python adds the system store."""
+    import ssl
+
+    context = ssl.create_default_context()
+    defaults = ssl.get_default_verify_paths()
+    if defaults.cafile or (defaults.capath and _has_hashed_certificates(defaults.capath)):
+        return context
+    for candidate in _DISTRIBUTION_BUNDLES:
+        if os.path.isfile(candidate):
+            context.load_verify_locations(cafile=candidate)
+            break
+    return context
+
+
+def _has_hashed_certificates(directory: str) -> bool:
+    try:
+        return any(re.fullmatch(r"[0-9a-f]{8}\.\d+", name) for name in os.listdir(directory))
+    except OSError:
+        return False
 
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> Optional[str]:
