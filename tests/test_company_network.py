@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import sys
 import threading
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from keyrings.azure_artifacts import service, tls
+from keyrings.azure_artifacts._log import LOGGER_NAME
 from keyrings.azure_artifacts.http import Http
 from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.proxy import TUNNEL_THREAD, ConnectProxy
@@ -86,7 +88,9 @@ def test_a_proxy_carries_discovery_msal_and_the_exchange(
     connects: list[tuple[str, object]],
     monkeypatch: pytest.MonkeyPatch,
     logged: Logged,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
     fake_azure.add_app(APP_ID, secret=APP_SECRET)
     env = company_env(
         fake_azure,
@@ -101,7 +105,9 @@ def test_a_proxy_carries_discovery_msal_and_the_exchange(
     assert found is not None and fake_azure.lookup(found[1]) is not None
     assert fake_azure.count("simple") >= 1 and fake_azure.count("token") >= 1  # discovery, msal
     assert_all_through(proxy, fake_azure, connects)
-    assert PROXY_PASSWORD not in "\n".join(logged.lines())
+    lines = "\n".join(logged.lines())
+    assert f"via proxy http://***@127.0.0.1:{proxy.port}" in lines
+    assert PROXY_PASSWORD not in lines and PROXY_USER not in lines
 
 
 def test_a_proxy_carries_azure_identitys_requests(

@@ -184,7 +184,7 @@ class Http:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             label = f"{method} {_safe_url(current)}"
-            log.debug("http: %s", label)
+            log.debug("http: %s%s", label, _via(current, self.environ))
             try:
                 response = session.request(
                     method,
@@ -314,6 +314,14 @@ def _is_timeout(exc: BaseException) -> bool:
     if isinstance(inner, urllib3.exceptions.NewConnectionError):
         return False  # a subclass of ConnectTimeoutError in urllib3, but "refused" is not a timeout
     return isinstance(inner, (urllib3.exceptions.TimeoutError, TimeoutError))
+
+
+def _via(url: str, environ: Mapping[str, str]) -> str:
+    """` via proxy http://***@host:port` when a proxy carries `url` (for the debug log), else ""."""
+    from .tls import hide_userinfo, proxy_for
+
+    proxy = proxy_for(url, environ)
+    return f" via proxy {hide_userinfo(proxy)}" if proxy else ""
 
 
 def tls_failure(
