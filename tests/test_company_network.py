@@ -282,7 +282,7 @@ def doctor_tls(
     clean_env.install(monkeypatch, full)
     code, out, _err = run_cli(capsys, "doctor", "--json", fake.feed_url("contoso", "main"))
     steps = {s["name"]: s for s in json.loads(out)["steps"]}
-    return code, steps["tls"]
+    return code, {**steps["tls"], "others": steps}
 
 
 def test_doctor_names_the_issuer_the_os_store_does_not_trust(
@@ -324,6 +324,9 @@ def test_doctor_uses_a_sections_ca_bundle(
     )
     assert step["status"] == "ok", step
     assert step["detail"].endswith(f", trusted by ca_bundle={fake_azure.ca_path}")
+    # The lookup's own requests (discovery here) use the section's bundle too.
+    tenant = step["others"]["tenant"]
+    assert tenant["status"] == "ok" and "(discovered)" in tenant["detail"], tenant
 
 
 def test_doctor_handshakes_through_the_proxy(
