@@ -20,6 +20,7 @@ import pytest
 
 from keyrings.azure_artifacts import service, tls
 from keyrings.azure_artifacts._log import LOGGER_NAME
+from keyrings.azure_artifacts.errors import UntrustedCertificate
 from keyrings.azure_artifacts.http import Http
 from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.proxy import TUNNEL_THREAD, ConnectProxy
@@ -238,7 +239,7 @@ def test_ca_bundle_in_a_host_section_verifies_that_host_only(
     ctx.use_ca_bundle(url, fake_azure.ca_path)
     assert ctx.http(5).get(url).status_code == 401  # the feed's origin: the section's bundle
     ctx.use_ca_bundle(url, None)
-    with pytest.raises(tls.UntrustedCertificate, match="not trusted by the OS trust store"):
+    with pytest.raises(UntrustedCertificate, match="not trusted by the OS trust store"):
         ctx.http(5).get(url)
 
 

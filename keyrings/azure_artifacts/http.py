@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from ._log import get_logger, redact
-from .errors import ServiceError
+from .errors import ServiceError, UntrustedCertificate
 from .urls import origin
 
 if TYPE_CHECKING:
@@ -337,9 +337,7 @@ def tls_failure(
 
     if tls.is_untrusted(exc):
         get_logger().debug("http: %s: %s", label, _reason(exc))
-        return tls.UntrustedCertificate(
-            tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned))
-        )
+        return UntrustedCertificate(tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned)))
     return ServiceError(f"{label}: TLS error: {_reason(exc)}")
 
 
