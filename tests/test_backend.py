@@ -17,7 +17,7 @@ from keyrings.azure_artifacts.backend import AzureArtifactsKeyring
 from keyrings.azure_artifacts.secret import Secret
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 BIN = Path(sys.executable).parent
 OURS = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"

@@ -12,7 +12,7 @@ import pytest
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 BROWSER = """#!{python}
 import html, os, re, ssl, sys, time, urllib.parse, urllib.request

@@ -14,7 +14,7 @@ from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
 

@@ -17,7 +17,7 @@ from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 APP_ID = "0c0c0c0c-0000-4000-8000-00000000c003"
 

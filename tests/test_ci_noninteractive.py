@@ -16,7 +16,7 @@ from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.server import ROUTES
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
+    from helpers import CleanEnv, Logged
 
 USER_FLOWS = {"broker", "interactive_browser", "device_code"}
 

@@ -20,7 +20,7 @@ from keyrings.azure_artifacts.errors import ChainFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 URL = "https://pkgs.dev.azure.com/Contoso/_packaging/Main/pypi/simple/"
 LEGACY = "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS"

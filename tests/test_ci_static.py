@@ -16,7 +16,7 @@ from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnav
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
+    from helpers import CleanEnv, Logged
 
 PAT = "p" * 52
 URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"

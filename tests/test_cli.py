@@ -14,7 +14,7 @@ from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.config.options import OPTION_NAMES
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 CONFIGS = Path(__file__).parent / "configs"
 RELEASE = "https://pkgs.dev.azure.com/contoso/_packaging/release/pypi/simple/"

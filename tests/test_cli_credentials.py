@@ -13,7 +13,7 @@ from keyrings.azure_artifacts.app import App
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 
 @pytest.fixture

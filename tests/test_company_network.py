@@ -26,7 +26,7 @@ from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.proxy import TUNNEL_THREAD, ConnectProxy
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
+    from helpers import CleanEnv, Logged
 
 APP_ID = "7e7e7e7e-0000-4000-8000-00000000e002"
 APP_SECRET = "company-network-app-secret"
@@ -274,7 +274,7 @@ def doctor_tls(
     **env: str,
 ) -> tuple[int, dict[str, Any]]:
     """`doctor --json` for the fake's feed with os.environ = a clean machine plus `env`; the TLS step."""
-    from conftest import run_cli
+    from helpers import run_cli
 
     config = f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{section}'
     full = clean_env.for_lookup(config, CI="1", **env)

@@ -13,7 +13,7 @@ import pytest
 from keyrings.azure_artifacts import service
 
 if TYPE_CHECKING:
-    from conftest import Logged
+    from helpers import Logged
 
 
 def _endpoints(*entries: tuple[str, str, str]) -> str:

@@ -15,7 +15,7 @@ from keyrings.azure_artifacts.config.resolve import Resolution, validate
 from keyrings.azure_artifacts.config.sections import is_ours, parse_qualifiers
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 CONFIGS = Path(__file__).parent / "configs"
 CONTOSO_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

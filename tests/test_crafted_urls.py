@@ -16,7 +16,7 @@ from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.config import files
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
+    from helpers import CleanEnv, Logged
 
 # The token-routing tests' fixture: two fakes and scripted listeners, trusted through one bundle.
 world = test_token_routing.world
@@ -134,7 +134,7 @@ def test_a_host_qualifier_on_a_built_in_host_applies_to_that_host_only(clean_env
 
 
 def test_check_says_which_host_form_is_in_use(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import run_cli
+    from helpers import run_cli
 
     path = cli_env.root / "hosts.cfg"
     path.write_text(
@@ -183,7 +183,7 @@ def test_host_section_without_its_own_tenant_never_gets_an_entra_token(
 def test_explain_and_check_say_the_rule(
     world: World, cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import run_cli
+    from helpers import run_cli
 
     fake = world.fake
     path = cli_env.root / "rule.cfg"
@@ -255,7 +255,7 @@ SAYS = "organization 'attacker.example:8443/' has '.': only letters, digits and 
 
 
 def test_explain_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> None:
-    from conftest import run_cli
+    from helpers import run_cli
 
     code, out, _err = run_cli(capsys, "explain", CRAFTED)
     assert code == 0
@@ -266,7 +266,7 @@ def test_explain_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.Ca
 def test_doctor_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from conftest import run_cli
+    from helpers import run_cli
 
     code, out, _err = run_cli(capsys, "doctor", CRAFTED, "--json")
     assert code == 1
@@ -278,7 +278,7 @@ def test_doctor_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.Cap
 def test_check_warns_about_allow_http_on_an_entra_host(
     cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import run_cli
+    from helpers import run_cli
 
     path = cli_env.root / "http.cfg"
     path.write_text(
@@ -321,7 +321,7 @@ def test_only_a_host_section_opens_its_host_to_entra(clean_env: CleanEnv, config
 def test_check_counts_a_wildcard_or_port_less_section_for_its_hosts(
     cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import run_cli
+    from helpers import run_cli
 
     path = cli_env.root / "overlap.cfg"
     path.write_text(

@@ -19,7 +19,7 @@ from keyrings.azure_artifacts._log import LOGGER_NAME
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 APP_ID = "5d5d5d5d-0000-4000-8000-00000000d501"
 APP_SECRET = "debug-log-app-secret-Vb7"

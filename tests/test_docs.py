@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import pytest
-
-from conftest import run_cli
+from helpers import run_cli
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

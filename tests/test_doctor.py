@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import posix_only
+from helpers import posix_only
 from keyring.backend import KeyringBackend
 from keyring.compat import properties
 from keyring.credentials import Credential, SimpleCredential

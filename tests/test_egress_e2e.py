@@ -17,7 +17,7 @@ from keyrings.azure_artifacts.discovery import Challenge, DiscoveryCache, org_ke
 from keyrings.azure_artifacts.egress import SECRET_HEADERS
 
 if TYPE_CHECKING:
-    from conftest import Logged
+    from helpers import Logged
 
 Script = Callable[[str, str], tuple[int, dict[str, str]]]
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli as run
+from helpers import run_cli as run
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 NO_TRUSTME = (
     "import runpy, sys; sys.modules['trustme'] = None; sys.argv = ['x']; "

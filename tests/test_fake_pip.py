@@ -13,7 +13,7 @@ import requests
 from keyrings.azure_artifacts.testing import ADO_SCOPE, FakeAzure, build_wheel, wheel_filename
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 10

@@ -7,32 +7,17 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import pytest
-from conftest import posix_only
+from helpers import APP_ID, APP_SECRET, posix_only
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
-
-APP_ID = "0f0f0f0f-0000-4000-8000-00000000f001"
-APP_SECRET = "faults-app-secret-value"
-
-
-@pytest.fixture
-def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    """The fake, and os.environ clean (no identity variable, nothing probes 169.254.169.254) but its CA."""
-    with FakeAzure() as server:
-        server.add_org("contoso")
-        server.add_feed("contoso", "main")
-        server.add_app(APP_ID, secret=APP_SECRET)
-        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
-        yield server
+    from helpers import CleanEnv, Logged
 
 
 def make_env(

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 BIN = Path(sys.executable).parent
 FEED = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"

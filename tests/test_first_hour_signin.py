@@ -16,7 +16,7 @@ from keyrings.azure_artifacts.credentials import device_code
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 
 @pytest.fixture

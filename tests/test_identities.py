@@ -13,11 +13,12 @@ import pkgutil
 import shutil
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import pytest
+from helpers import APP_ID, APP_SECRET
 
 from keyrings.azure_artifacts import claims, service
 from keyrings.azure_artifacts.credentials import registry
@@ -26,11 +27,10 @@ from keyrings.azure_artifacts.credentials.msal_user import forget_sign_ins
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
-APP_A = "1a1a1a1a-0000-4000-8000-00000000000a"
+APP_A = APP_ID
 APP_B = "1b1b1b1b-0000-4000-8000-00000000000b"
-SECRET = "identity-test-secret"
 
 
 def jwt(payload: dict[str, object]) -> str:
@@ -102,14 +102,10 @@ def test_every_flow_module_is_registered_once_with_its_traits() -> None:
 
 
 @pytest.fixture
-def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    with FakeAzure() as server:
-        server.add_org("contoso")
-        server.add_feed("contoso", "main")
-        server.add_app(APP_A, secret=SECRET)
-        server.add_app(APP_B, secret=SECRET)
-        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
-        yield server
+def fake(fake: FakeAzure) -> FakeAzure:
+    """The shared fake (its service principal is APP_A) with a second service principal, APP_B."""
+    fake.add_app(APP_B, secret=APP_SECRET)
+    return fake
 
 
 def config(fake: FakeAzure, more: str = "") -> str:
@@ -174,7 +170,7 @@ def lookups(fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatc
 
 
 def test_two_service_principals_by_client_id(fake: FakeAzure, clean_env: CleanEnv, lookups: Lookups) -> None:
-    base = {"CI": "1", "AZURE_TENANT_ID": fake.default_tenant, "AZURE_CLIENT_SECRET": SECRET}
+    base = {"CI": "1", "AZURE_TENANT_ID": fake.default_tenant, "AZURE_CLIENT_SECRET": APP_SECRET}
     env_a = clean_env.for_lookup(config(fake), ca=fake.ca_path, AZURE_CLIENT_ID=APP_A, **base)
     env_b = clean_env.for_lookup(config(fake), ca=fake.ca_path, AZURE_CLIENT_ID=APP_B, **base)
     lookups.never_shared(env_a, env_b, APP_A, APP_B)
@@ -287,7 +283,7 @@ def test_two_msal_accounts(fake: FakeAzure, clean_env: CleanEnv, lookups: Lookup
 def test_status_and_explain_show_whom_the_secret_was_issued_to(
     fake: FakeAzure, clean_env: CleanEnv, lookups: Lookups, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from conftest import run_cli
+    from helpers import run_cli
 
     env = clean_env.for_lookup(
         config(fake),
@@ -295,7 +291,7 @@ def test_status_and_explain_show_whom_the_secret_was_issued_to(
         CI="1",
         AZURE_TENANT_ID=fake.default_tenant,
         AZURE_CLIENT_ID=APP_A,
-        AZURE_CLIENT_SECRET=SECRET,
+        AZURE_CLIENT_SECRET=APP_SECRET,
     )
     found = lookups(env)
     assert found is not None

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 HEAVY = ("pydantic", "msal", "msal_extensions", "azure.identity", "requests", "truststore", "certifi")
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli as run
+from helpers import run_cli as run
 
 from keyrings.azure_artifacts.urls import HostRule, parse_service
 

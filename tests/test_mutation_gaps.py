@@ -7,32 +7,20 @@ compared with this list.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from helpers import APP_ID, APP_SECRET
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.cache import CachedSecret, SecretCache, cache_key
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
-APP_ID = "0f0f0f0f-0000-4000-8000-00000000b001"
-SECRET = "mutation-gap-app-secret"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes and owners are POSIX-only")
-
-
-@pytest.fixture
-def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    with FakeAzure() as server:
-        server.add_org("contoso")
-        server.add_feed("contoso", "main")
-        server.add_app(APP_ID, secret=SECRET)
-        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
-        yield server
 
 
 def test_warm_hit_returns_the_callers_username_like_the_full_path(
@@ -45,7 +33,7 @@ def test_warm_hit_returns_the_callers_username_like_the_full_path(
         CI="1",
         AZURE_TENANT_ID=fake.default_tenant,
         AZURE_CLIENT_ID=APP_ID,
-        AZURE_CLIENT_SECRET=SECRET,
+        AZURE_CLIENT_SECRET=APP_SECRET,
     )
     url = fake.feed_url("contoso", "main")
     cold = service.lookup(url, "alice", env)

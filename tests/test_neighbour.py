@@ -18,7 +18,7 @@ from keyring.errors import KeyringError, PasswordDeleteError, PasswordSetError
 from keyrings.azure_artifacts.backend import AzureArtifactsKeyring, CannotStore, NothingToDelete
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 BIN = Path(sys.executable).parent
 PYPI = "https://upload.pypi.org/legacy/"

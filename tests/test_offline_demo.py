@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 pytestmark = pytest.mark.e2e
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "offline_demo.py"

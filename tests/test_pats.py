@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
-from conftest import posix_only
+from helpers import posix_only
 from keyring.backends.chainer import ChainerBackend
 from keyring.backends.fail import Keyring as FailKeyring
 from keyring.errors import KeyringLocked
@@ -31,7 +31,7 @@ from keyrings.azure_artifacts.pat.policy import (
 from keyrings.azure_artifacts.pat.store import FILE, SERVICE, PatStore, storage_backends
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 DAY = 86400
 NOW = 1_800_000_000

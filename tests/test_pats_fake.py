@@ -25,7 +25,7 @@ from keyrings.azure_artifacts.lookup import obtain
 from keyrings.azure_artifacts.testing import FakeAzure, build_wheel, wheel_filename
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 DAY = 86400
 TIMEOUT = 120

@@ -16,7 +16,7 @@ from keyrings.azure_artifacts.cache import CachedSecret, SecretCache
 from keyrings.azure_artifacts.context import is_interactive
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 URL = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from keyrings.azure_artifacts.credentials import broker, chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
@@ -26,7 +26,7 @@ from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 CHILD_SLEEPS = 30  # seconds the CLI's child holds the pipes: a lookup that waited for it took that long
 

@@ -22,26 +22,24 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
+from helpers import APP_ID, APP_SECRET
 
 from keyrings.azure_artifacts import cli, service
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 TIMEOUT = 60
 DEAD_PROXY = "http://127.0.0.1:9"
-APP_ID = "7a7a7a7a-0000-4000-8000-00000000a007"
-APP_SECRET = "rules-app-secret-Lp02"
 
 
 @pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """The fake; os.environ clean but for its CA and a dead proxy for everything not on loopback
-    (clean_env exempts 127.0.0.1): nothing may leave the machine, any such request fails at once."""
-    fake_azure.add_app(APP_ID, secret=APP_SECRET)
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path, HTTPS_PROXY=DEAD_PROXY))
-    return fake_azure
+def fake(fake: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
+    """The shared fake, plus a dead proxy for everything not on loopback (clean_env exempts
+    127.0.0.1): nothing may leave the machine, any such request fails at once."""
+    clean_env.install(monkeypatch, clean_env(ca=fake.ca_path, HTTPS_PROXY=DEAD_PROXY))
+    return fake
 
 
 def write_config(fake: FakeAzure, clean_env: CleanEnv, text: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from helpers import APP_ID, APP_SECRET
 from test_pats_fake import PatWorld, make_world
 
 from keyrings.azure_artifacts.credentials.base import AccessToken
@@ -16,7 +17,7 @@ from keyrings.azure_artifacts.pat import mode as pat_mode
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 
 @pytest.fixture
@@ -74,17 +75,6 @@ def test_probe_that_cannot_reach_the_service_keeps_the_pat_and_creates_none(
 
 
 # -- 6. session tokens: 24 hours at most; validTo follows session_duration --------------------------
-
-APP_ID = "2b2b2b2b-0000-4000-8000-00000000b002"
-APP_SECRET = "round2-app-secret-Zk31"
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """The fake, and os.environ clean (nothing probes 169.254.169.254) but for its CA."""
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    fake_azure.add_app(APP_ID, secret=APP_SECRET)
-    return fake_azure
 
 
 def sp_env(fake: FakeAzure, clean_env: CleanEnv, body: str) -> dict[str, str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import pytest
+from helpers import APP_ID, APP_SECRET
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.context import Context
@@ -19,22 +19,9 @@ from keyrings.azure_artifacts.lookup import obtain
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 BIN = Path(sys.executable).parent
-APP_ID = "0d0d0d0d-0000-4000-8000-00000000d001"
-APP_SECRET = "redaction-app-secret-Zq8xW2"
-
-
-@pytest.fixture
-def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    """The fake, and os.environ clean but for its CA (for the in-process lookups)."""
-    with FakeAzure() as server:
-        server.add_org("contoso")
-        server.add_feed("contoso", "main")
-        server.add_app(APP_ID, secret=APP_SECRET)
-        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
-        yield server
 
 
 class Run:

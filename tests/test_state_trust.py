@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
+from helpers import APP_ID, APP_SECRET
 from test_credentials_fake import options, token_via
 
 from keyrings.azure_artifacts import service, statefs
@@ -26,7 +27,7 @@ from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
+    from helpers import CleanEnv, Logged
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="owners and mode bits mean nothing on Windows")
 needs_root = pytest.mark.skipif(
@@ -34,22 +35,6 @@ needs_root = pytest.mark.skipif(
 )
 NOBODY = 65534
 CACHE = "msal_token_cache.bin"
-
-
-def with_app(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """The fake with a service principal, os.environ clean but for its CA."""
-    fake_azure.add_app(APP_ID, secret=APP_SECRET)
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    return fake_azure
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    return with_app(fake_azure, clean_env, monkeypatch)
-
-
-APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
-APP_SECRET = "state-trust-app-secret"
 
 
 def lookup_env(fake: FakeAzure, clean_env: CleanEnv, state: Path) -> dict[str, str]:

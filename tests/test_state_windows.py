@@ -21,7 +21,7 @@ import pytest
 from test_credentials_fake import options, token_via
 from test_pats import KEY, MemoryKeyring, pat
 from test_pats_fake import PatWorld, make_world
-from test_state_trust import CACHE, NOBODY, KeyringPersistence, _msal_cache_forget, lookup_env, with_app
+from test_state_trust import CACHE, NOBODY, KeyringPersistence, _msal_cache_forget, lookup_env
 
 from keyrings.azure_artifacts import service, statefs
 from keyrings.azure_artifacts.app import App
@@ -32,12 +32,7 @@ from keyrings.azure_artifacts.pat.store import SERVICE, PatStore, service_name
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    return with_app(fake_azure, clean_env, monkeypatch)
+    from helpers import CleanEnv, Logged
 
 
 _real_replace = os.replace

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from conftest import posix_only
+from helpers import APP_ID, APP_SECRET, posix_only
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.cache import ensure_dir, state_dir
@@ -37,20 +37,10 @@ from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.urls import parse_service
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 TIMEOUT = 20
-APP_ID = "5e5e5e5e-0000-4000-8000-00000000e001"
-APP_SECRET = "strict-app-secret-Qx81"
 USER = "user@contoso.com"
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """The fake, and os.environ clean (nothing probes 169.254.169.254) but for its CA."""
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    fake_azure.add_app(APP_ID, secret=APP_SECRET)
-    return fake_azure
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv, Logged
+    from helpers import CleanEnv, Logged
 
 APP_ID = "7e7e7e7e-0000-4000-8000-00000000e001"
 APP_SECRET = "tls-app-secret-value"

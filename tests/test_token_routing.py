@@ -19,7 +19,7 @@ from keyrings.azure_artifacts._log import fingerprint
 from keyrings.azure_artifacts.testing import FakeAzure, devops
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
 APP_SECRET = "routing-app-secret-value"

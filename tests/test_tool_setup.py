@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import posix_only
+from helpers import posix_only
 
 from keyrings.azure_artifacts import cli, tool_setup
 

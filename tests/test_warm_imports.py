@@ -14,7 +14,7 @@ import pytest
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 HEAVY = [
     "pydantic",

@@ -10,34 +10,27 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import pytest
+from helpers import APP_ID, APP_SECRET
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.inputs import Inputs, RecordingEnviron, unchanged
 from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
-APP_ID = "0f0f0f0f-0000-4000-8000-00000000a001"
 OTHER_APP_ID = "0f0f0f0f-0000-4000-8000-00000000a002"
-SECRET = "warm-path-app-secret"
 
 
 @pytest.fixture
-def fake(clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    """The fake, and os.environ clean but for its CA (requests reads it)."""
-    with FakeAzure() as server:
-        server.add_org("contoso")
-        server.add_feed("contoso", "main")
-        server.add_app(APP_ID, secret=SECRET)
-        server.add_app(OTHER_APP_ID, secret=SECRET)
-        clean_env.install(monkeypatch, clean_env(ca=server.ca_path))
-        yield server
+def fake(fake: FakeAzure) -> FakeAzure:
+    """The shared fake with a second service principal, OTHER_APP_ID."""
+    fake.add_app(OTHER_APP_ID, secret=APP_SECRET)
+    return fake
 
 
 def make_env(fake: FakeAzure, clean_env: CleanEnv, config: str = "") -> dict[str, str]:
@@ -48,7 +41,7 @@ def make_env(fake: FakeAzure, clean_env: CleanEnv, config: str = "") -> dict[str
         CI="1",
         AZURE_TENANT_ID=fake.default_tenant,
         AZURE_CLIENT_ID=APP_ID,
-        AZURE_CLIENT_SECRET=SECRET,
+        AZURE_CLIENT_SECRET=APP_SECRET,
     )
 
 
@@ -133,7 +126,7 @@ def test_every_input_the_full_path_read_is_checked_by_the_warm_path(
                      "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS", "KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "CI"):  # fmt: skip
         assert expected in names, sorted(names)
     # Values are recorded as digests only: a secret read on the way is never written down.
-    assert all(SECRET not in index.read_text() for index in (state / "warm").glob("*.json"))
+    assert all(APP_SECRET not in index.read_text() for index in (state / "warm").glob("*.json"))
     checked = 0
     for name in sorted(names | set(DOCUMENTED)):
         if name.startswith("KEYRINGS_AZURE_ARTIFACTS_") or name == "PATH":

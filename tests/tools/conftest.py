@@ -21,7 +21,7 @@ from keyrings.azure_artifacts.testing import FakeAzure
 from .install import DEFAULT_DIR, PIPX, TOOLS, UV_TOOL
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 ENV_DIR = "AAK_TOOLS_DIR"  # where tests/tools/install.py put the tools (default: <repo>/.tools)
 

@@ -12,7 +12,7 @@ import pytest
 import tomllib
 
 if TYPE_CHECKING:
-    from conftest import CleanEnv
+    from helpers import CleanEnv
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SCENARIOS = (
