@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import APP_ID, APP_SECRET, CleanEnv, Logged
+from helpers import APP_ID, APP_SECRET, CleanEnv, Logged, PatWorld, make_world
 from hypothesis import settings
 
 from keyrings.azure_artifacts._log import get_logger
@@ -40,6 +40,17 @@ def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyP
     fake_azure.add_app(APP_ID, secret=APP_SECRET)
     clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
     return fake_azure
+
+
+@pytest.fixture
+def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    """A person signed in to the fake, `auth = pat` (helpers.PatWorld); os.environ clean but for
+    the fake's CA (requests and azure-core read it). In this process PATs go to the 0600 file,
+    never to the developer's own OS keyring; the subprocesses get no D-Bus session, so they find
+    no other backend either."""
+    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
+    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
+    return make_world(fake_azure, clean_env)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from test_pats_fake import PatWorld, make_world
+from helpers import PatWorld
 
 from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.app import App
@@ -17,15 +17,10 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
-    """A PatWorld whose clean environment is os.environ too: the CLI reads it."""
-    monkeypatch.setattr(
-        "keyrings.azure_artifacts.pat.store.installed_backends", list
-    )  # never the real keyring
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))  # msal signs in through os.environ's CA
-    made = make_world(fake_azure, clean_env)
-    clean_env.install(monkeypatch, made.env)
-    return made
+def world(world: PatWorld, monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> PatWorld:
+    """The shared world whose clean environment is os.environ too: the CLI reads it."""
+    clean_env.install(monkeypatch, world.env)
+    return world
 
 
 def secrets_of(fake: FakeAzure) -> list[str]:

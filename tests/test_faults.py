@@ -234,7 +234,7 @@ def _rewrite(env: dict[str, str], extra: str) -> str:
 
 def _person(fake: FakeAzure, clean_env: CleanEnv) -> dict[str, str]:
     """PATs need a person: signed in once (device code), found again in the MSAL cache."""
-    from test_pats_fake import sign_in
+    from helpers import sign_in
 
     env = make_env(fake, clean_env, "auth = pat\ncredential = shared_cache\n", sp=False)
     sign_in(fake, env)

@@ -9,25 +9,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from test_pats_fake import PatWorld, make_world
+from helpers import PatWorld
 
 from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.credentials import device_code
-from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
     from helpers import CleanEnv
 
 
 @pytest.fixture
-def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
-    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    made = make_world(fake_azure, clean_env)
-    clean_env.install(monkeypatch, made.env)
-    made.sign_out()  # each test signs in itself
-    _configure(made, "auth = session\n")
-    return made
+def world(world: PatWorld, monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> PatWorld:
+    """The shared world with its environment as os.environ, signed out (each test signs in
+    itself) and `auth = session`."""
+    clean_env.install(monkeypatch, world.env)
+    world.sign_out()
+    _configure(world, "auth = session\n")
+    return world
 
 
 def _configure(world: PatWorld, body: str, credential: str = "shared_cache, device_code") -> None:

@@ -4,121 +4,25 @@ one PAT for many concurrent processes, and real pip / twine through the backend.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import textwrap
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
+from helpers import PatWorld, sign_in
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.app import App
-from keyrings.azure_artifacts.context import Context
-from keyrings.azure_artifacts.lookup import obtain
 from keyrings.azure_artifacts.testing import FakeAzure, build_wheel, wheel_filename
 
 if TYPE_CHECKING:
-    from helpers import CleanEnv
+    pass
 
 DAY = 86400
 TIMEOUT = 120
-
-
-@dataclass
-class PatWorld:
-    """The fake, a config for it and a person signed in once (device code, cached by MSAL): the PAT
-    lifecycle API refuses service principals and managed identities, so PATs need a user."""
-
-    fake: FakeAzure
-    tmp: Path
-    env: dict[str, str]
-
-    def configure(self, body: str) -> None:
-        config = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_CONFIG"])
-        head = f'[artifacts host="{self.fake.host}"]\nauthority_host = {self.fake.base_url}\ncredential = shared_cache\n'
-        config.write_text(head + textwrap.dedent(body))
-
-    def advance(self, seconds: int) -> None:
-        """Move the fake's clock; MSAL judges its cached access token by the real clock, so it is
-        marked expired too (the refresh token, valid for 90 days, gets a new one)."""
-        self.fake.advance(seconds)
-        cache = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]) / "msal_token_cache.bin"
-        data = json.loads(cache.read_text())
-        for entry in data.get("AccessToken", {}).values():
-            entry["expires_on"] = entry["extended_expires_on"] = "0"
-        cache.write_text(json.dumps(data))
-
-    def sign_out(self) -> None:
-        """The person's sign-in expires: no flow can get a token any more. The account stays in
-        the MSAL cache, as after a real expiry (it still chooses the PAT's key)."""
-        for issued in self.fake.issued("refresh"):
-            self.fake.revoke(issued.secret)
-        path = Path(self.env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]) / "msal_token_cache.bin"
-        data = json.loads(path.read_text())
-        for entry in data.get("AccessToken", {}).values():
-            entry["expires_on"] = str(int(time.time()) - 10)
-        path.write_text(json.dumps(data))
-        later = time.time() + 5  # msal-extensions reloads when the file's mtime moves on
-        os.utime(path, (later, later))
-
-    def url(self, org: str = "contoso", feed: str = "main") -> str:
-        return self.fake.feed_url(org, feed)
-
-    def context(self, env: Optional[Mapping[str, str]] = None) -> Context:
-        return Context(self.env if env is None else env, now=self.fake.now)
-
-    def secret(self, url: Optional[str] = None, env: Optional[Mapping[str, str]] = None) -> Optional[str]:
-        """One lookup the way the backend does it, with the fake's clock (a fresh context each time)."""
-        env = self.env if env is None else env
-        resolution = service.resolve(url or self.url(), env)
-        assert resolution is not None and not resolution.errors, resolution and resolution.errors
-        return obtain(resolution, self.context(env)).secret
-
-    def subprocess_env(self) -> dict[str, str]:
-        """What real pip / twine / python get: the same clean environment (clean_env)."""
-        return dict(self.env)
-
-
-def sign_in(fake: FakeAzure, env: Mapping[str, str], username: str = "user@contoso.com") -> None:
-    """A person signs in once with a device code (the fake approves it at the first poll); later
-    lookups, in this process or another, find the account in the MSAL cache under the state dir."""
-    from keyrings.azure_artifacts.credentials.base import FlowOptions
-    from keyrings.azure_artifacts.credentials.chain import build_flow
-    from keyrings.azure_artifacts.microsoft import ADO_SCOPE
-
-    fake.device_user(approve_after_polls=1, username=username)
-    options = FlowOptions(
-        org="contoso", tenant=fake.default_tenant, authority_host=fake.authority_host, timeout=10.0,
-        interactive=True, state_dir=Path(env["KEYRINGS_AZURE_ARTIFACTS_STATE_DIR"]), environ=env,
-        interactive_timeout=30.0,
-    )  # fmt: skip
-    build_flow("device_code", options).get_token(ADO_SCOPE)
-
-
-def make_world(fake: FakeAzure, clean_env: CleanEnv) -> PatWorld:
-    env = clean_env.for_lookup("", ca=fake.ca_path)
-    sign_in(fake, env)
-    world = PatWorld(fake, clean_env.root, env)
-    world.configure("auth = pat\n")
-    return world
-
-
-@pytest.fixture
-def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
-    """os.environ clean but for the fake's CA (requests and azure-core read it), and a PatWorld.
-
-    In this process PATs go to the 0600 file, never to the developer's own OS keyring; the
-    subprocesses get no D-Bus session, so they find no other backend either."""
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
-    return make_world(fake_azure, clean_env)
 
 
 def works_at_feed(fake: FakeAzure, url: str, secret: str) -> bool:

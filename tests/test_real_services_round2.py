@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from helpers import APP_ID, APP_SECRET
-from test_pats_fake import PatWorld, make_world
+from helpers import APP_ID, APP_SECRET, PatWorld
 
 from keyrings.azure_artifacts.credentials.base import AccessToken
 from keyrings.azure_artifacts.pat import mode as pat_mode
@@ -21,11 +20,10 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture
-def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
+def world(world: PatWorld, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
+    """The shared world, with no PAT remembered as accepted by an earlier test."""
     monkeypatch.setattr(pat_mode, "_accepted", set())
-    return make_world(fake_azure, clean_env)
+    return world
 
 
 # -- 1. a revoked PAT: connectionData answers 200 + the anonymous identity -------------------------
@@ -123,7 +121,7 @@ def test_check_and_explain_say_a_longer_session_duration_is_capped(
 
 def person_env(fake: FakeAzure, clean_env: CleanEnv, body: str) -> dict[str, str]:
     """`user@contoso.com` signed in once (MSAL's cache under the state dir), and `body` configured."""
-    from test_pats_fake import sign_in
+    from helpers import sign_in
 
     env = clean_env.for_lookup("", ca=fake.ca_path)
     sign_in(fake, env, username="user@contoso.com")

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pytest
+from helpers import PatWorld
 from test_credentials_fake import options, token_via
 from test_pats import KEY, MemoryKeyring, pat
-from test_pats_fake import PatWorld, make_world
 from test_state_trust import CACHE, NOBODY, KeyringPersistence, _msal_cache_forget, lookup_env
 
 from keyrings.azure_artifacts import service, statefs
@@ -171,14 +171,6 @@ def test_an_unwritable_state_directory_still_returns_the_secret(
     assert found is not None and fake.lookup(found[1]) is not None
     (warning,) = logged.warnings()
     assert "cannot write to" in warning and "KEYRINGS_AZURE_ARTIFACTS_STATE_DIR" in warning
-
-
-@pytest.fixture
-def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> PatWorld:
-    """A person signed in, `auth = pat`, PATs kept in the 0600 file (as in test_pats_fake)."""
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
-    return make_world(fake_azure, clean_env)
 
 
 def test_no_pat_is_created_when_it_could_not_be_stored(
