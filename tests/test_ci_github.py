@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +22,10 @@ APP_ID = "0c0c0c0c-0000-4000-8000-00000000c003"
 
 
 @pytest.fixture
-def fake(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    """os.environ clean (no managed-identity variable, so nothing probes 169.254.169.254) but the fake's CA."""
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
-    fake_azure.add_app(APP_ID, federated_subject=fake_azure.github_subject)
-    yield fake_azure
+def fake(fake: FakeAzure) -> FakeAzure:
+    """The shared fake with an app that trusts GitHub's OIDC tokens for this repository."""
+    fake.add_app(APP_ID, federated_subject=fake.github_subject)
+    return fake
 
 
 def github_env(fake: FakeAzure, **extra: str) -> dict[str, str]:

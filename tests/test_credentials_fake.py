@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from helpers import posix_only
 
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials.base import FlowOptions
-from keyrings.azure_artifacts.credentials.managed_identity import ENDPOINT_VARIABLES as MI_VARIABLES
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
@@ -25,16 +23,6 @@ FakeAzure = testing.FakeAzure
 
 APP_ID = "0a0a0a0a-0000-4000-8000-00000000a001"
 OTHER_TENANT = "0b0b0b0b-0000-4000-8000-00000000b002"
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    with FakeAzure() as server:
-        server.add_org("contoso")
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_path)
-        for name in (*MI_VARIABLES, "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"):
-            monkeypatch.delenv(name, raising=False)
-        yield server
 
 
 def options(fake: FakeAzure, environ: dict[str, str], **kw: object) -> FlowOptions:

@@ -7,7 +7,6 @@ import datetime
 import json
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +16,12 @@ from test_credentials_fake import options
 from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials._msal_http import MetadataCachingClient, entra_tenant_document
 from keyrings.azure_artifacts.credentials.base import FlowOptions
-from keyrings.azure_artifacts.credentials.managed_identity import ENDPOINT_VARIABLES as MI_VARIABLES
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAzure]:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_azure.ca_path)
-    for name in (*MI_VARIABLES, "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    fake_azure.clear_log()
-    yield fake_azure
 
 
 def token_via(name: str, opts: FlowOptions) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -195,15 +194,6 @@ def test_discovery_cache_tolerates_garbage(tmp_path: Path, content: bytes) -> No
 
 
 # --- against the fake Azure DevOps ------------------------------------------------------
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    testing = pytest.importorskip("keyrings.azure_artifacts.testing")
-    with testing.FakeAzure() as f:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", f.ca_path)
-        f.add_feed("contoso", "main")
-        yield f
 
 
 def test_discover_against_fake(fake: object) -> None:

@@ -161,15 +161,6 @@ def test_pat_token_errors(error: str, exc: type[Exception]) -> None:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    testing = pytest.importorskip("keyrings.azure_artifacts.testing")
-    with testing.FakeAzure() as f:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", f.ca_path)
-        f.add_feed("contoso", "main")
-        yield f
-
-
-@pytest.fixture
 def http(fake: Any) -> Iterator[Http]:
     h = Http(timeout=5, retries=2, backoff=0.01, egress=Egress.to(fake.base_url))
     yield h

@@ -33,15 +33,6 @@ from keyrings.azure_artifacts.testing import (
 
 TIMEOUT = 10
 APP_ID = "8f4c1a2b-1111-4222-8333-944455556666"
-MI_VARS = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT")
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_azure.ca_path)
-    for name in (*MI_VARS, "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
-        monkeypatch.delenv(name, raising=False)
-    return fake_azure
 
 
 def feed_accepts(fake: FakeAzure, token: str) -> bool:

@@ -5,18 +5,11 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
 import requests
 
 from keyrings.azure_artifacts.testing import ADO_SCOPE, FakeAzure
 
 TIMEOUT = 10
-
-
-@pytest.fixture
-def fake(fake_azure: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake_azure.ca_path)
-    return fake_azure
 
 
 def app_token(fake: FakeAzure, tenant: str | None = None) -> str:
