@@ -57,12 +57,11 @@ def test_artifacts_keyring_noninteractive_mode(clean_env: CleanEnv, value: str, 
 
 
 @pytest.fixture
-def hanging(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.MonkeyPatch) -> FakeAzure:
-    """Every route the lookup could touch hangs for 30 s; os.environ is clean but for the fake's CA."""
-    clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
+def hanging(fake: FakeAzure) -> FakeAzure:
+    """The shared fake, every route the lookup could touch hanging for 30 s."""
     for route in ROUTES:
-        fake_azure.inject(route.name, hang=30, times=100)
-    return fake_azure
+        fake.inject(route.name, hang=30, times=100)
+    return fake
 
 
 def hanging_config(fake: FakeAzure, *extra: str) -> str:
