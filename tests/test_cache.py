@@ -81,6 +81,18 @@ def test_permissions(tmp_path: Path) -> None:
 
 
 @posix_only
+def test_new_parent_directories_are_private_and_existing_ones_left_alone(tmp_path: Path) -> None:
+    """Every directory the cache has to create is 0700 (not the umask's 0755); a parent that
+    was there already is someone else's choice and keeps its mode."""
+    os.chmod(tmp_path, 0o751)
+    cache = SecretCache(tmp_path / "a" / "b" / "state", now=lambda: NOW)
+    cache.put(cache_key(org="contoso"), entry())
+    for created in ("a", "a/b", "a/b/state"):
+        assert stat.S_IMODE((tmp_path / created).stat().st_mode) == 0o700, created
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o751
+
+
+@posix_only
 def test_existing_open_directory_is_tightened(tmp_path: Path) -> None:
     (tmp_path / "state").mkdir(mode=0o755)
     os.chmod(tmp_path / "state", 0o755)
@@ -202,11 +214,14 @@ def test_lock_timeout_names_the_file(tmp_path: Path) -> None:
 
 
 def test_lock_is_reentrant_free_and_released(tmp_path: Path) -> None:
+    """Not re-entrant (a second holder waits, even in this process) and free again on release."""
     path = tmp_path / "x.lock"
     with file_lock(path, 1.0):
-        pass
-    with file_lock(path, 0.1):
-        pass
+        assert path.exists()
+        with pytest.raises(LockTimeout), file_lock(path, 0.0):
+            pass
+    with file_lock(path, 0.0):  # released: taken at once
+        assert path.exists()
 
 
 class Clock:

@@ -170,14 +170,14 @@ def test_discovery_cache(tmp_path: Path) -> None:
     cache = DiscoveryCache(tmp_path / "s", ttl=100, now=lambda: clock[0])
     ch = Challenge(TENANT, "https://login.microsoftonline.com", "https://vssps.dev.azure.com/c")
     assert cache.get("contoso") is None
-    cache.put("Contoso", ch)
+    assert cache.put("Contoso", ch) is True
     assert cache.put("fabrikam", Challenge()) is False  # no tenant found: never cached
     assert cache.get("fabrikam") is None
     assert cache.get("contoso") == ch
     assert DiscoveryCache(tmp_path / "s", ttl=100, now=lambda: 1050).get("CONTOSO") == ch
     clock[0] = 1101
     assert cache.get("contoso") is None
-    cache.put("other", Challenge(TENANT))
+    assert cache.put("other", Challenge(TENANT)) is True
     assert set(__import__("json").loads((tmp_path / "s" / "discovery.json").read_text())) == {"other"}
     if os.name == "posix":
         assert stat.S_IMODE((tmp_path / "s" / "discovery.json").stat().st_mode) == 0o600
@@ -189,7 +189,7 @@ def test_discovery_cache_tolerates_garbage(tmp_path: Path, content: bytes) -> No
     os.chmod(tmp_path / "discovery.json", 0o600)
     cache = DiscoveryCache(tmp_path, now=lambda: 1000)
     assert cache.get("contoso") is None
-    cache.put("contoso", Challenge(TENANT))
+    assert cache.put("contoso", Challenge(TENANT)) is True
     assert cache.get("contoso") == Challenge(TENANT)
 
 

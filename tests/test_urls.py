@@ -163,6 +163,15 @@ CASES: list[tuple[str, Expected]] = [
     ("https://contoso.pkgs.visualstudio.com.evil.io/_packaging/main/pypi/simple/", None),
     ("https://contosopkgs.visualstudio.com/_packaging/main/pypi/simple/", None),
     ("https://pkgs.dev.azure.com:8443x/contoso/_packaging/main/pypi/simple/", None),
+    # a built-in host on another port is another server (only 443, written or not, is ours)
+    ("https://pkgs.dev.azure.com:8443/contoso/_packaging/main/pypi/simple/", None),
+    ("pkgs.dev.azure.com:8443/contoso/_packaging/main/pypi/simple/", None),
+    ("https://pkgs.dev.azure.com:80/contoso/_packaging/main/pypi/simple/", None),
+    ("https://contoso.pkgs.visualstudio.com:8443/_packaging/main/pypi/simple/", None),
+    (
+        "https://contoso.pkgs.visualstudio.com:443/_packaging/main/pypi/simple/",
+        ("contoso", None, "main", None, False),
+    ),
     ("https://pypi.org/simple/", None),
     # org-in-path hosts match exactly: a subdomain's first segment is not an organization
     ("https://x.pkgs.dev.azure.com/proj/_packaging/feed/pypi/simple/", None),
@@ -491,8 +500,9 @@ def test_foreign_hosts_are_never_ours(scheme: str, host: str, path: str) -> None
 
 @given(st.text(max_size=200))
 def test_parse_service_never_raises(text: str) -> None:
-    parse_service(text)
-    parse_service(text, RULES)
+    """Any text: a FeedRef or None, never an exception (the backend is asked about every URL)."""
+    for ref in (parse_service(text), parse_service(text, RULES)):
+        assert ref is None or (ref.scheme in ("https", "http") and ref.org and ref.host)
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=120))

@@ -48,7 +48,8 @@ def test_example_config_is_valid(scenario: str, clean_env: CleanEnv) -> None:
 
 @pytest.mark.parametrize("scenario", ["uv-project", "poetry-project", "pdm-project"])
 def test_example_pyproject_parses(scenario: str) -> None:
-    tomllib.loads((EXAMPLES / scenario / "pyproject.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((EXAMPLES / scenario / "pyproject.toml").read_text(encoding="utf-8"))
+    assert data["project"]["name"]
 
 
 def test_uv_example_has_what_uv_needs() -> None:
