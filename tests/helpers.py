@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
+from keyring.errors import KeyringLocked
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts._log import LOGGER_NAME
+from keyrings.azure_artifacts.cache import cache_key
 from keyrings.azure_artifacts.context import Context
+from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.lookup import obtain
+from keyrings.azure_artifacts.pat.policy import StoredPat
 from keyrings.azure_artifacts.testing import FakeAzure
 
 # The service principal the shared `fake` fixture registers (client secret flow).
@@ -224,3 +228,76 @@ def make_world(fake: FakeAzure, clean_env: CleanEnv) -> PatWorld:
     world = PatWorld(fake, clean_env.root, env)
     world.configure("auth = pat\n")
     return world
+
+
+# -- credential flows against the fake ------------------------------------------------------------
+
+
+def options(fake: FakeAzure, environ: dict[str, str], **kw: object) -> FlowOptions:
+    values: dict[str, object] = {
+        "org": "contoso",
+        "tenant": fake.default_tenant,
+        "authority_host": fake.authority_host,
+        "timeout": 5.0,
+        "environ": environ,
+    }
+    values.update(kw)
+    return FlowOptions(**values)  # type: ignore[arg-type]
+
+
+def token_via(name: str, opts: FlowOptions) -> str:
+    from keyrings.azure_artifacts.credentials import chain
+    from keyrings.azure_artifacts.microsoft import ADO_SCOPE
+
+    return chain.build_flow(name, opts).get_token(ADO_SCOPE).token
+
+
+# -- PATs: a stored one at a fixed clock, and an in-memory keyring --------------------------------
+
+DAY = 86400
+NOW = 1_800_000_000
+KEY = cache_key(kind="pat", org="contoso", feed="main")
+
+
+def pat(
+    expires_in: float, lifetime: int = 30 * DAY, scopes: tuple[str, ...] = ("vso.packaging",)
+) -> StoredPat:
+    expires_at = int(NOW + expires_in)
+    return StoredPat(
+        secret="s3cr3t-pat-value",
+        authorization_id="auth-1",
+        created_at=expires_at - lifetime,
+        expires_at=expires_at,
+        scopes=scopes,
+        host="pkgs.dev.azure.com",
+        org="contoso",
+        project=None,
+        feed="main",
+        vssps_url="https://vssps.dev.azure.com/contoso",
+        display_name="keyrings.azure-artifacts on box for contoso/main",
+        username="VssSessionToken",
+        service="https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
+    )
+
+
+class MemoryKeyring:
+    """A storage backend for tests (keyring's contract, duck-typed)."""
+
+    priority = 5
+
+    def __init__(self, locked: bool = False) -> None:
+        self.locked = locked
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> Optional[str]:
+        if self.locked:
+            raise KeyringLocked("collection is locked")
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        if self.locked:
+            raise KeyringLocked("collection is locked")
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from helpers import run_cli as run
 
 from keyrings.azure_artifacts import cli
 from keyrings.azure_artifacts.config.options import OPTION_NAMES
@@ -25,12 +26,6 @@ DURATIONS = ("pat_duration", "pat_renew_before", "session_duration")
 def _clean_env(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> None:
     """No compatibility variable leaks in, and explain's cache report looks at a private dir."""
     clean_env.install(monkeypatch, clean_env.for_lookup())
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- check --------------------------------------------------------------------------------------

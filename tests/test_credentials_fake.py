@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import posix_only
+from helpers import options, posix_only, token_via
 
 from keyrings.azure_artifacts.credentials import chain
-from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
 from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 
@@ -23,22 +22,6 @@ FakeAzure = testing.FakeAzure
 
 APP_ID = "0a0a0a0a-0000-4000-8000-00000000a001"
 OTHER_TENANT = "0b0b0b0b-0000-4000-8000-00000000b002"
-
-
-def options(fake: FakeAzure, environ: dict[str, str], **kw: object) -> FlowOptions:
-    values: dict[str, object] = {
-        "org": "contoso",
-        "tenant": fake.default_tenant,
-        "authority_host": fake.authority_host,
-        "timeout": 5.0,
-        "environ": environ,
-    }
-    values.update(kw)
-    return FlowOptions(**values)  # type: ignore[arg-type]
-
-
-def token_via(name: str, opts: FlowOptions) -> str:
-    return chain.build_flow(name, opts).get_token(ADO_SCOPE).token
 
 
 def test_environment_client_secret(fake: FakeAzure) -> None:

@@ -11,21 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_credentials_fake import options
+from helpers import options, token_via
 
-from keyrings.azure_artifacts.credentials import chain
 from keyrings.azure_artifacts.credentials._msal_http import MetadataCachingClient, entra_tenant_document
 from keyrings.azure_artifacts.credentials.base import FlowOptions
 from keyrings.azure_artifacts.errors import AuthenticationFailed, CredentialUnavailable
-from keyrings.azure_artifacts.microsoft import ADO_SCOPE
 from keyrings.azure_artifacts.testing import FakeAzure
 
 APP_ID = "0e0e0e0e-0000-4000-8000-00000000e001"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-
-
-def token_via(name: str, opts: FlowOptions) -> str:
-    return chain.build_flow(name, opts).get_token(ADO_SCOPE).token
 
 
 # -- metadata msal would fetch -------------------------------------------------------------

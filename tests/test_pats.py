@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
-from helpers import posix_only
+from helpers import DAY, KEY, NOW, MemoryKeyring, pat, posix_only
 from keyring.backends.chainer import ChainerBackend
 from keyring.backends.fail import Keyring as FailKeyring
-from keyring.errors import KeyringLocked
 
 from keyrings.azure_artifacts import AzureArtifactsKeyring
 from keyrings.azure_artifacts._text import display_name
-from keyrings.azure_artifacts.cache import cache_key
 from keyrings.azure_artifacts.pat.policy import (
     Action,
     StoredPat,
@@ -32,32 +30,6 @@ from keyrings.azure_artifacts.pat.store import FILE, SERVICE, PatStore, storage_
 
 if TYPE_CHECKING:
     from helpers import CleanEnv
-
-DAY = 86400
-NOW = 1_800_000_000
-KEY = cache_key(kind="pat", org="contoso", feed="main")
-
-
-def pat(
-    expires_in: float, lifetime: int = 30 * DAY, scopes: tuple[str, ...] = ("vso.packaging",)
-) -> StoredPat:
-    expires_at = int(NOW + expires_in)
-    return StoredPat(
-        secret="s3cr3t-pat-value",
-        authorization_id="auth-1",
-        created_at=expires_at - lifetime,
-        expires_at=expires_at,
-        scopes=scopes,
-        host="pkgs.dev.azure.com",
-        org="contoso",
-        project=None,
-        feed="main",
-        vssps_url="https://vssps.dev.azure.com/contoso",
-        display_name="keyrings.azure-artifacts on box for contoso/main",
-        username="VssSessionToken",
-        service="https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/",
-    )
-
 
 READ, WRITE = ("vso.packaging",), ("vso.packaging_write",)
 
@@ -152,29 +124,6 @@ def test_stored_pat_round_trip_and_repr() -> None:
 
 # Plain classes, not KeyringBackend subclasses: a subclass registers itself with keyring for
 # the whole test process, and keyring could then pick it for every other test.
-class MemoryKeyring:
-    """A storage backend for tests (keyring's contract, duck-typed)."""
-
-    priority = 5
-
-    def __init__(self, locked: bool = False) -> None:
-        self.locked = locked
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> Optional[str]:
-        if self.locked:
-            raise KeyringLocked("collection is locked")
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        if self.locked:
-            raise KeyringLocked("collection is locked")
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
 class ReadOnlyPlugin:
     """Like other feed plugins: high priority, but stores nothing."""
 

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
-from helpers import APP_ID, APP_SECRET
-from test_credentials_fake import options, token_via
+from helpers import APP_ID, APP_SECRET, options, token_via
 
 from keyrings.azure_artifacts import service, statefs
 from keyrings.azure_artifacts.app import App

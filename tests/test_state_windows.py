@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import pytest
-from helpers import PatWorld
-from test_credentials_fake import options, token_via
-from test_pats import KEY, MemoryKeyring, pat
+from helpers import KEY, MemoryKeyring, PatWorld, options, pat, token_via
 from test_state_trust import CACHE, NOBODY, KeyringPersistence, _msal_cache_forget, lookup_env
 
 from keyrings.azure_artifacts import service, statefs
