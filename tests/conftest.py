@@ -4,12 +4,14 @@ profiles. Fixtures only; what tests import lives in helpers.py."""
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import APP_ID, APP_SECRET, CleanEnv, Logged, PatWorld, make_world
+import trustme
+from helpers import APP_ID, APP_SECRET, CleanEnv, Logged, PatWorld, World, make_world, without_proxy_settings
 from hypothesis import settings
 
 from keyrings.azure_artifacts._log import get_logger
@@ -51,6 +53,30 @@ def world(fake_azure: FakeAzure, clean_env: CleanEnv, monkeypatch: pytest.Monkey
     clean_env.install(monkeypatch, clean_env(ca=fake_azure.ca_path))
     monkeypatch.setattr("keyrings.azure_artifacts.pat.store.installed_backends", list)
     return make_world(fake_azure, clean_env)
+
+
+@pytest.fixture
+def two_fakes(monkeypatch: pytest.MonkeyPatch, clean_env: CleanEnv) -> Iterator[World]:
+    """helpers.World: two fakes (each with org `contoso`, feed `main`, the service principal) and
+    room for scripted servers, trusted through one CA bundle; os.environ is clean
+    but for that bundle (requests reads it, and the proxy variables the tests set)."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with FakeAzure() as fake, FakeAzure() as other:
+        for server in (fake, other):
+            server.add_org("contoso")
+            server.add_feed("contoso", "main")
+            server.add_app(APP_ID, secret=APP_SECRET)
+        bundle = clean_env.root / "bundle.pem"
+        bundle.write_bytes(
+            Path(fake.ca_path).read_bytes() + Path(other.ca_path).read_bytes() + ca.cert_pem.bytes()
+        )
+        clean_env.install(monkeypatch, without_proxy_settings(clean_env(ca=str(bundle))))
+        w = World(fake, other, clean_env, str(bundle), context)
+        yield w
+        for stop in w.stops:
+            stop()
 
 
 @pytest.fixture

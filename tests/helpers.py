@@ -1,5 +1,8 @@
-"""What tests import: the clean environment, the in-process CLI runner, our log records, markers,
-the service principal of the shared `fake` fixture. conftest.py only turns these into fixtures.
+"""What tests import (test modules never import from conftest or from each other): the clean
+environment, the in-process CLI runner, our log records, markers, the service principal of the
+shared `fake` fixture, a signed-in person (PatWorld), credential-flow options, stored PATs and an
+in-memory keyring, and the two-fakes world of the token-routing tests. conftest.py turns these
+into fixtures.
 
 Importable as `helpers` wherever conftest.py is: pytest's default (prepend) import mode puts the
 first directory without an `__init__.py` above each test module and conftest (here `tests/`) on
@@ -8,16 +11,19 @@ sys.path, under plain pytest, pytest-xdist workers and tox alike.
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import os
+import ssl
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 from keyring.errors import KeyringLocked
@@ -301,3 +307,101 @@ class MemoryKeyring:
 
     def delete_password(self, service: str, username: str) -> None:
         self.items.pop((service, username), None)
+
+
+# -- where tokens go: two fakes and scripted servers behind one CA bundle (`two_fakes` fixture) ----
+
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+NO_PROXY_VARS = ("NO_PROXY", "no_proxy")
+Answer = tuple[int, list[tuple[str, str]]]
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    authorization: Optional[str]
+
+
+@dataclass
+class Scripted:
+    """A tiny HTTPS (or plain HTTP) server answering from a script and logging what it was sent."""
+
+    script: Callable[[str, str], Answer]
+    seen: list[Seen] = field(default_factory=list)
+    base_url: str = ""
+    host: str = ""
+
+
+def serve_scripted(scripted: Scripted, context: Optional[ssl.SSLContext]) -> Callable[[], None]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            scripted.seen.append(Seen(self.command, self.path, self.headers.get("Authorization")))
+            status, headers = scripted.script(self.command, self.path)
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_DELETE = do_HEAD = do_CONNECT = _any
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    scripted.host = f"127.0.0.1:{server.server_address[1]}"
+    scripted.base_url = f"{'https' if context else 'http'}://{scripted.host}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
+
+
+def without_proxy_settings(env: dict[str, str]) -> dict[str, str]:
+    """clean_env exempts loopback from proxies; these tests set HTTPS_PROXY / NO_PROXY themselves."""
+    return {name: value for name, value in env.items() if name not in (*PROXY_VARS, *NO_PROXY_VARS)}
+
+
+@dataclass
+class World:
+    fake: FakeAzure
+    other: FakeAzure
+    clean_env: CleanEnv
+    bundle: str
+    context: ssl.SSLContext
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def scripted(self, script: Callable[[str, str], Answer], tls: bool = True) -> Scripted:
+        server = Scripted(script)
+        self.stops.append(serve_scripted(server, self.context if tls else None))
+        return server
+
+    def env(self, config: str) -> dict[str, str]:
+        """A CI job with a service principal, for an in-process lookup."""
+        env = self.clean_env.for_lookup(
+            config,
+            ca=self.bundle,
+            CI="1",
+            AZURE_TENANT_ID=self.fake.default_tenant,
+            AZURE_CLIENT_ID=APP_ID,
+            AZURE_CLIENT_SECRET=APP_SECRET,
+        )
+        return without_proxy_settings(env)
+
+
+def fake_section(fake: FakeAzure, extra: str = "") -> str:
+    return f'[artifacts host="{fake.host}"]\nauthority_host = {fake.base_url}\n{extra}'

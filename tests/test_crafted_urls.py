@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
-import test_token_routing
-from test_token_routing import World, fake_section
+from helpers import World, fake_section
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.config import files
@@ -18,13 +17,12 @@ from keyrings.azure_artifacts.config import files
 if TYPE_CHECKING:
     from helpers import CleanEnv, Logged
 
-# The token-routing tests' fixture: two fakes and scripted listeners, trusted through one bundle.
-world = test_token_routing.world
 
-
-def _pinned(world: World) -> str:
+def _pinned(two_fakes: World) -> str:
     """Root settings that sign in at the fake with no discovery request (tenant pinned)."""
-    return f"[artifacts]\ntenant = {world.fake.default_tenant}\nauthority_host = {world.fake.base_url}\n"
+    return (
+        f"[artifacts]\ntenant = {two_fakes.fake.default_tenant}\nauthority_host = {two_fakes.fake.base_url}\n"
+    )
 
 
 def _config_read(env: dict[str, str]) -> bool:
@@ -46,31 +44,31 @@ def _config_read(env: dict[str, str]) -> bool:
         ("https://pkgs.dev.azure.com/contoso/{org}/_packaging/main/pypi/simple/", ""),
     ],
 )
-def test_a_crafted_name_never_reaches_the_attacker(world: World, url: str, extra: str) -> None:
+def test_a_crafted_name_never_reaches_the_attacker(two_fakes: World, url: str, extra: str) -> None:
     """An organization (or project) segment decoding to `127.0.0.1:PORT/` would make the token
     service `https://127.0.0.1:PORT/.vssps...`: the lookup answers None at once, reading nothing
     and sending nothing, to the attacker or anywhere else."""
-    attacker = world.scripted(lambda method, path: (200, []))
+    attacker = two_fakes.scripted(lambda method, path: (200, []))
     crafted = quote(f"{attacker.host}/", safe="")
-    env = world.env(_pinned(world) + extra)
+    env = two_fakes.env(_pinned(two_fakes) + extra)
     assert service.lookup(url.format(org=crafted), None, environ=env) is None
     assert attacker.seen == []
-    assert world.fake.count() == 0  # not even the sign-in
+    assert two_fakes.fake.count() == 0  # not even the sign-in
     assert not _config_read(env)
 
 
-def test_a_crafted_collection_on_a_configured_host_reaches_nobody(world: World) -> None:
-    attacker = world.scripted(lambda method, path: (200, []))
-    fake = world.fake
+def test_a_crafted_collection_on_a_configured_host_reaches_nobody(two_fakes: World) -> None:
+    attacker = two_fakes.scripted(lambda method, path: (200, []))
+    fake = two_fakes.fake
     url = f"{fake.base_url}/{quote(attacker.host + '/', safe='')}/_packaging/main/pypi/simple/"
-    env = world.env(fake_section(fake))
+    env = two_fakes.env(fake_section(fake))
     assert service.lookup(url, None, environ=env) is None
     assert attacker.seen == [] and fake.count() == 0
 
 
-def test_vssps_url_with_org_as_the_whole_host_is_a_config_error(world: World, logged: Logged) -> None:
-    fake = world.fake
-    env = world.env(fake_section(fake, "vssps_url = https://{org}\n"))
+def test_vssps_url_with_org_as_the_whole_host_is_a_config_error(two_fakes: World, logged: Logged) -> None:
+    fake = two_fakes.fake
+    env = two_fakes.env(fake_section(fake, "vssps_url = https://{org}\n"))
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
     [line] = logged.warnings()
     assert "{org} may only be the first label of the host" in line
@@ -162,33 +160,33 @@ def test_check_says_which_host_form_is_in_use(cli_env: CleanEnv, capsys: pytest.
     ids=["root-section", "org-section", "AZURE_AUTHORITY_HOST", "all-of-them"],
 )
 def test_host_section_without_its_own_tenant_never_gets_an_entra_token(
-    world: World, config: str, env_extra: dict[str, str]
+    two_fakes: World, config: str, env_extra: dict[str, str]
 ) -> None:
     """Whatever the root section, an org section or AZURE_AUTHORITY_HOST say, a host declared by
     a host section that sets neither tenant nor authority_host (Azure DevOps Server) is never
     signed in to: no token request, no session exchange, nothing sent to the feed."""
-    fake = world.fake
-    values = {"root": _pinned(world), "tenant": fake.default_tenant, "authority": fake.base_url}
+    fake = two_fakes.fake
+    values = {"root": _pinned(two_fakes), "tenant": fake.default_tenant, "authority": fake.base_url}
     text = config.format(**values) + f'[artifacts host="{fake.host}"]\n'
-    env = world.env(text)
+    env = two_fakes.env(text)
     env.update({name: value.format(**values) for name, value in env_extra.items()})
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
     assert fake.count() == 0
     # The same host section with its own authority_host signs in (the fake is the authority).
-    env = world.env(text + f"authority_host = {fake.base_url}\n")
+    env = two_fakes.env(text + f"authority_host = {fake.base_url}\n")
     found = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
     assert found is not None and fake.lookup(found[1]) is not None
 
 
 def test_explain_and_check_say_the_rule(
-    world: World, cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
+    two_fakes: World, cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from helpers import run_cli
 
-    fake = world.fake
+    fake = two_fakes.fake
     path = cli_env.root / "rule.cfg"
     path.write_text(
-        _pinned(world) + f'[artifacts host="{fake.host}"]\ntoken_env = MY_PAT\n', encoding="utf-8"
+        _pinned(two_fakes) + f'[artifacts host="{fake.host}"]\ntoken_env = MY_PAT\n', encoding="utf-8"
     )
     code, _out, err = run_cli(capsys, "check", "--config", str(path))
     assert code == 0
@@ -207,10 +205,10 @@ def test_explain_and_check_say_the_rule(
 
 
 def test_http_with_auth_session_fails_in_one_line_before_any_request(
-    world: World, logged: Logged, outside_calls: list[str]
+    two_fakes: World, logged: Logged, outside_calls: list[str]
 ) -> None:
-    fake = world.fake
-    env = world.env(fake_section(fake, "allow_http = true\n"))
+    fake = two_fakes.fake
+    env = two_fakes.env(fake_section(fake, "allow_http = true\n"))
     https_url = fake.feed_url("contoso", "main")
     found = service.lookup(https_url, None, environ=env)  # a session token now cached for the org
     assert found is not None
@@ -222,9 +220,9 @@ def test_http_with_auth_session_fails_in_one_line_before_any_request(
     assert "\n" not in line
 
 
-def test_http_hands_over_a_configured_static_token(world: World) -> None:
-    fake = world.fake
-    env = world.env(fake_section(fake, "allow_http = true\ncredential = static\ntoken_env = MY_PAT\n"))
+def test_http_hands_over_a_configured_static_token(two_fakes: World) -> None:
+    fake = two_fakes.fake
+    env = two_fakes.env(fake_section(fake, "allow_http = true\ncredential = static\ntoken_env = MY_PAT\n"))
     env["MY_PAT"] = "configured-pat"
     url = fake.feed_url("contoso", "main").replace("https://", "http://")
     assert service.lookup(url, None, environ=env) == ("VssSessionToken", "configured-pat")
@@ -234,10 +232,10 @@ def test_http_hands_over_a_configured_static_token(world: World) -> None:
 # -- logout URL forgets what that URL's lookups use -------------------------------------------
 
 
-def test_logout_url_forgets_an_org_wide_session_token_made_for_another_feed(world: World) -> None:
-    fake = world.fake
+def test_logout_url_forgets_an_org_wide_session_token_made_for_another_feed(two_fakes: World) -> None:
+    fake = two_fakes.fake
     fake.add_feed("contoso", "other")
-    env = world.env(fake_section(fake))
+    env = two_fakes.env(fake_section(fake))
     first = service.lookup(fake.feed_url("contoso", "main"), None, environ=env)
     assert first is not None
     # The other feed's lookups use that same org-wide secret ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 import pytest
-from test_token_routing import World, fake_section, world  # noqa: F401 (a fixture)
+from helpers import World, fake_section
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.discovery import Challenge, DiscoveryCache, org_key
@@ -77,20 +77,20 @@ def listen(w: World, script: Script, tls: bool = True) -> Listener:
 
 
 @pytest.fixture
-def attacker(world: World) -> Listener:  # noqa: F811
-    return listen(world, lambda method, path: (200, {}))
+def attacker(two_fakes: World) -> Listener:
+    return listen(two_fakes, lambda method, path: (200, {}))
 
 
 def test_a_tampered_discovery_answer_never_gets_the_token(
-    world: World,  # noqa: F811
+    two_fakes: World,
     attacker: Listener,
     logged: Logged,
 ) -> None:
     """discovery.json is state: if another process wrote a token service into it, the Entra token
     still goes only where this lookup's configuration allows."""
-    fake = world.fake
-    env = world.env(fake_section(fake))
-    state = world.clean_env.state_dir
+    fake = two_fakes.fake
+    env = two_fakes.env(fake_section(fake))
+    state = two_fakes.clean_env.state_dir
     DiscoveryCache(state).put(
         org_key(fake.host, "contoso"),
         Challenge(fake.default_tenant, fake.base_url, f"{attacker.base_url}/contoso"),
@@ -104,37 +104,37 @@ def test_a_tampered_discovery_answer_never_gets_the_token(
 
 
 def test_a_redirect_from_the_managed_identity_endpoint_keeps_no_secret(
-    world: World,  # noqa: F811
+    two_fakes: World,
     attacker: Listener,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     endpoint = listen(
-        world, lambda method, path: (307, {"Location": f"{attacker.base_url}/stolen"}), tls=False
+        two_fakes, lambda method, path: (307, {"Location": f"{attacker.base_url}/stolen"}), tls=False
     )
     variables = {"IDENTITY_ENDPOINT": f"{endpoint.base_url}/msi/token", "IDENTITY_HEADER": "mi-secret-header"}
     for name, value in variables.items():  # msal reads them from os.environ
         monkeypatch.setenv(name, value)
-    fake = world.fake
+    fake = two_fakes.fake
     config = fake_section(fake, f"tenant = {fake.default_tenant}\ncredential = managed_identity\n")
-    env = {**world.env(config), **variables}
+    env = {**two_fakes.env(config), **variables}
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
     assert [h.get("X-IDENTITY-HEADER") for _m, _p, h, _b in endpoint.seen] == ["mi-secret-header"]
     assert attacker.seen and attacker.secrets_seen() == []  # it was asked, with nothing secret
 
 
 def test_a_redirect_from_the_pipelines_oidc_endpoint_keeps_no_secret(
-    world: World,  # noqa: F811
+    two_fakes: World,
     attacker: Listener,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """azure-identity's own pipeline follows this redirect; its requests go through our gated session."""
-    fake = world.fake
+    fake = two_fakes.fake
     job = fake.azure_pipelines_job("contoso")
-    oidc = listen(world, lambda method, path: (307, {"Location": f"{attacker.base_url}/stolen"}))
+    oidc = listen(two_fakes, lambda method, path: (307, {"Location": f"{attacker.base_url}/stolen"}))
     job["SYSTEM_OIDCREQUESTURI"] = f"{oidc.base_url}/oidctoken"
     for name, value in job.items():  # AzurePipelinesCredential reads SYSTEM_OIDCREQUESTURI itself
         monkeypatch.setenv(name, value)
-    env = {**world.env(fake_section(fake)), **job}
+    env = {**two_fakes.env(fake_section(fake)), **job}
     for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"):
         env.pop(name)
     assert service.lookup(fake.feed_url("contoso", "main"), None, environ=env) is None
@@ -144,48 +144,48 @@ def test_a_redirect_from_the_pipelines_oidc_endpoint_keeps_no_secret(
 
 @pytest.mark.parametrize("encoded", ["127.0.0.1:{port}%2Fx", "127.0.0.1:{port}%23", "x%40127.0.0.1:{port}"])
 def test_a_crafted_organization_never_becomes_the_token_service(
-    world: World,  # noqa: F811
+    two_fakes: World,
     attacker: Listener,
     encoded: str,
 ) -> None:
     """pkgs.codeapp.ms carries the organization in the path and its token service in the host
     (`https://{org}.vssps.codeapp.ms`): a name that decodes to `host:port/` must not move the
     session-token exchange (and the Entra token with it) to that host."""
-    fake = world.fake
+    fake = two_fakes.fake
     port = attacker.base_url.rsplit(":", 1)[1]
     url = f"https://pkgs.codeapp.ms/{encoded.format(port=port)}/_packaging/main/pypi/simple/"
-    env = world.env(f"[artifacts]\ntenant = {fake.default_tenant}\nauthority_host = {fake.base_url}\n")
+    env = two_fakes.env(f"[artifacts]\ntenant = {fake.default_tenant}\nauthority_host = {fake.base_url}\n")
     assert service.lookup(url, None, environ=env) is None
     assert attacker.seen == []
 
 
 def test_plain_http_gets_only_a_static_credential(
-    world: World,  # noqa: F811
+    two_fakes: World,
     monkeypatch: pytest.MonkeyPatch,
     logged: Logged,
 ) -> None:
     """`allow_http = true` with a tenant: the Entra sign-in works (https), but neither the Entra
     token nor a session token goes to the http host, by request or as the answer; a static PAT
     configured for that host does."""
-    fake = world.fake
-    plain = listen(world, lambda method, path: (401, {}), tls=False)
+    fake = two_fakes.fake
+    plain = listen(two_fakes, lambda method, path: (401, {}), tls=False)
     host = plain.base_url.split("//")[1]
     url = f"{plain.base_url}/contoso/_packaging/main/pypi/simple/"
     section = f'[artifacts host="{host}"]\nallow_http = true\ntenant = {fake.default_tenant}\n'
     for auth in ("session", "bearer", "pat"):
-        env = world.env(f"{section}authority_host = {fake.base_url}\nauth = {auth}\n")
+        env = two_fakes.env(f"{section}authority_host = {fake.base_url}\nauth = {auth}\n")
         assert service.lookup(url, None, environ=env) is None, auth
         assert plain.secrets_seen() == [], auth
     assert fake.count("token") == 0  # refused before any sign-in
     assert any("is plain http: only a static" in line for line in logged.warnings())
     monkeypatch.setenv("SERVER_PAT", "static-pat-for-the-http-host")
-    env = world.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
+    env = two_fakes.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
     env["SERVER_PAT"] = "static-pat-for-the-http-host"
     assert service.lookup(url, None, environ=env) == ("VssSessionToken", "static-pat-for-the-http-host")
 
 
 def test_a_tampered_pat_index_never_sends_the_pat_elsewhere(
-    world: World,  # noqa: F811
+    two_fakes: World,
     attacker: Listener,
 ) -> None:
     """A stored PAT is checked at the token service it was made at, read from the PAT index: if
@@ -197,8 +197,8 @@ def test_a_tampered_pat_index_never_sends_the_pat_elsewhere(
     from keyrings.azure_artifacts.pat.policy import StoredPat
     from keyrings.azure_artifacts.signin import SignIn
 
-    fake = world.fake
-    env = world.env(fake_section(fake, f"tenant = {fake.default_tenant}\nauth = pat\n"))
+    fake = two_fakes.fake
+    env = two_fakes.env(fake_section(fake, f"tenant = {fake.default_tenant}\nauth = pat\n"))
     url = fake.feed_url("contoso", "main")
     resolution = service.resolve(url, env)
     assert resolution is not None
@@ -215,16 +215,16 @@ def test_a_tampered_pat_index_never_sends_the_pat_elsewhere(
 
 
 def test_doctor_checks_a_static_pat_over_http_and_nothing_else(
-    world: World,  # noqa: F811
+    two_fakes: World,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`doctor` sends the secret to the feed itself: over http only a static credential may go."""
     from keyrings.azure_artifacts import doctor
 
-    plain = listen(world, lambda method, path: (200, {}), tls=False)
+    plain = listen(two_fakes, lambda method, path: (200, {}), tls=False)
     host = plain.base_url.split("//")[1]
     url = f"{plain.base_url}/contoso/_packaging/main/pypi/simple/"
-    env = world.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
+    env = two_fakes.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
     env["SERVER_PAT"] = "static-pat-for-the-http-host"
     steps = {step.name: step for step in doctor.run(url, env)}
     feed = [s for s in steps.values() if "HTTP 200" in s.detail]
