@@ -42,8 +42,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from . import egress as gate
 from ._log import get_logger, redact
+from .egress import SECRET_HEADERS, devops_host
+from .egress import check as gate_check
 from .errors import ServiceError
 from .urls import origin
 
@@ -192,7 +193,7 @@ class Http:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             label = f"{method} {_safe_url(current)}"
-            gate.check(self.egress, current, hdrs, json if json is not None else data, static=static)
+            gate_check(self.egress, current, hdrs, json if json is not None else data, static=static)
             sent = dict(hdrs)
             if suppress and self._is_devops(current):
                 sent[SUPPRESS_SIGN_IN[0]] = SUPPRESS_SIGN_IN[1]
@@ -253,7 +254,7 @@ class Http:
     def _is_devops(self, url: str) -> bool:
         if self.egress is not None:
             return self.egress.is_devops(url)
-        return gate.devops_host(origin(url).host)
+        return devops_host(origin(url).host)
 
     def get(self, url: str, **kwargs: Any) -> HttpResponse:
         """GET with the shared policy."""
@@ -271,7 +272,7 @@ class Http:
 def _leave_origin(hdrs: dict[str, str], json: Any, data: Any, host: str) -> tuple[dict[str, str], Any, Any]:
     """A redirect to another origin keeps no secret: secret headers go, and so does a body (a
     307/308 would resend it: a client secret, an assertion, a refresh token)."""
-    kept = {k: v for k, v in hdrs.items() if k.lower() not in gate.SECRET_HEADERS}
+    kept = {k: v for k, v in hdrs.items() if k.lower() not in SECRET_HEADERS}
     if len(kept) != len(hdrs) or json is not None or data is not None:
         get_logger().debug("http: redirect leaves %s; credentials and body dropped", host)
     return kept, None, None
@@ -284,7 +285,7 @@ def gated_session(egress: Optional[Egress]) -> Any:
 
     class _GatedSession(requests.Session):
         def send(self, request: Any, **kwargs: Any) -> Any:
-            gate.check(egress, str(request.url), request.headers, request.body)
+            gate_check(egress, str(request.url), request.headers, request.body)
             return super().send(request, **kwargs)
 
     return _GatedSession()
