@@ -260,14 +260,6 @@ class Http:
         """GET with the shared policy."""
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> HttpResponse:
-        """POST with the shared (conservative) policy."""
-        return self.request("POST", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> HttpResponse:
-        """DELETE with the shared policy."""
-        return self.request("DELETE", url, **kwargs)
-
 
 def _leave_origin(hdrs: dict[str, str], json: Any, data: Any, host: str) -> tuple[dict[str, str], Any, Any]:
     """A redirect to another origin keeps no secret: secret headers go, and so does a body (a
