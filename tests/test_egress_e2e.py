@@ -177,7 +177,7 @@ def test_plain_http_gets_only_a_static_credential(
         assert service.lookup(url, None, environ=env) is None, auth
         assert plain.secrets_seen() == [], auth
     assert fake.count("token") == 0  # refused before any sign-in
-    assert any("is plain http: only a static credential" in line for line in logged.warnings())
+    assert any("is plain http: only a static" in line for line in logged.warnings())
     monkeypatch.setenv("SERVER_PAT", "static-pat-for-the-http-host")
     env = world.env(f'[artifacts host="{host}"]\nallow_http = true\ntoken_env = SERVER_PAT\n')
     env["SERVER_PAT"] = "static-pat-for-the-http-host"

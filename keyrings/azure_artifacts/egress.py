@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .errors import EgressRefused
+from .hostnames import in_domain
 from .microsoft import ENTRA_HOSTS, PUBLIC_AUTHORITY_HOST, VSSPS_HOSTS, VSSPS_SUFFIXES
-from .urls import host_matches, origin
+from .urls import origin
 
 Key = tuple[str, str, Optional[int]]  # scheme, host, effective port
 
@@ -68,7 +69,7 @@ def microsoft_host(where: Key) -> bool:
 
 
 def devops_host(host: str) -> bool:
-    return any(host_matches(host, domain) for domain in DEVOPS_DOMAINS)
+    return any(in_domain(host, domain) for domain in DEVOPS_DOMAINS)
 
 
 @dataclass(frozen=True)

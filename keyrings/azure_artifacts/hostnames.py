@@ -25,6 +25,14 @@ def host_matches(host: str, pattern: str) -> bool:
     return bool(pattern) and host == pattern
 
 
+def in_domain(host: str, domain: str) -> bool:
+    """`host` is `domain` or any host under it, on a dot boundary (`evilpkgs.x` is not under
+    `pkgs.x`): for Microsoft's own domains, never for a host section."""
+    host = host.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
 def parse_host(value: str) -> tuple[str, Optional[int]]:
     """Split `host[:port]` (IPv6 in brackets) into a lower-case host and an optional port."""
     value = value.strip()
