@@ -19,19 +19,19 @@ ROOT = Path(package.__file__).parent
 PACKAGE = package.__name__
 
 
-def _modules() -> dict[str, Path]:
+def _modules(*, testing: bool) -> dict[str, Path]:
     found = {}
     for path in sorted(ROOT.rglob("*.py")):
         parts = [PACKAGE, *path.relative_to(ROOT).with_suffix("").parts]
         if parts[-1] == "__init__":
             parts.pop()
         name = ".".join(parts)
-        if name != f"{PACKAGE}.testing" and not name.startswith(f"{PACKAGE}.testing."):
+        if testing or (name != f"{PACKAGE}.testing" and not name.startswith(f"{PACKAGE}.testing.")):
             found[name] = path
     return found
 
 
-MODULES = _modules()
+MODULES = _modules(testing=False)  # the product: the fake in testing/ is a tool of the tests
 
 
 def _imported(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
@@ -144,7 +144,7 @@ def test_no_import_circle_among_product_modules() -> None:
 
 def _all_names() -> list[tuple[str, str]]:
     pairs = []
-    for module, path in MODULES.items():
+    for module, path in _modules(testing=True).items():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             targets = node.targets if isinstance(node, ast.Assign) else []
             if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
@@ -158,6 +158,7 @@ def test_modules_declare_all() -> None:
         PACKAGE,
         f"{PACKAGE}.exchange",
         f"{PACKAGE}.tool_setup",
+        f"{PACKAGE}.testing",
     }
 
 

@@ -54,8 +54,8 @@ def build_pat_request(display_name: str, scopes: Sequence[str], valid_to: dateti
     }
 
 
-def parse_pat(data: Any, what: str, display_name: str = "") -> IssuedToken:
-    """An IssuedToken from a `patToken` object (token may be absent in listings)."""
+def parse_pat(data: object, what: str, display_name: str = "") -> IssuedToken:
+    """An IssuedToken from a `patToken` object (a missing token reads as "")."""
     if not isinstance(data, dict):
         raise ServiceError(f"{what}: the answer has no patToken")
     try:
