@@ -32,6 +32,7 @@ STEPS = [
     "keyring on PATH",
     "pip input",
     "state",
+    "tls",
     "tenant",
     "credential",
     "exchange",

@@ -110,6 +110,7 @@ class _Doctor:
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
             ("pip input", lambda: keyring_checks.pip_input(self.environ), ("url",)),
             ("state", self.state_step, ("url",)),
+            ("tls", self.tls_step, ("url", "config")),
             ("tenant", self.tenant_step, ("url", "config", "state")),
             ("credential", self.credential_step, ("url", "config", "state")),
             ("exchange", self.exchange_step, ("url", "config", "state", "credential")),
@@ -184,6 +185,12 @@ class _Doctor:
         used = applied or "no section applies: defaults"
         warned = f"; warning: {_first(list(resolution.warnings))}" if resolution.warnings else ""
         return ok(f"{path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}{warned}")
+
+    def tls_step(self) -> Outcome:
+        from .tls_probe import check
+
+        assert self.resolution is not None
+        return check(self.resolution)
 
     def _signin(self) -> RecordingSignIn:
         if self.signin is None:

@@ -54,3 +54,8 @@ class ServiceError(AzureArtifactsError):
 class EgressRefused(AzureArtifactsError):
     """A credential was about to leave for an origin this lookup may not use (`egress.py`): the
     request was not sent, and the lookup stops (it is never read as the service refusing a token)."""
+
+
+class UntrustedCertificate(ServiceError):
+    """A server's certificate did not verify: the host, the trust checked against and the fixes
+    (tls.untrusted). Not a flow's failure: it ends the chain with its own message."""

@@ -11,7 +11,10 @@ Retry policy (urllib3 `Retry` through a requests adapter):
   (nothing was sent) and HTTP 429/503 (the server said "not now"). A read timeout or
   a 500/502/504 after a POST is *not* retried: a PAT creation that did succeed
   server-side would otherwise be created twice.
-- 4xx other than 429 are never retried (an auth refusal will not change).
+- 4xx other than 429 are never retried (an auth refusal will not change), nor TLS errors (an
+  untrusted certificate will not become trusted).
+
+Trust (OS store, CA bundles) and proxies are decided in `tls.py` for every client we use.
 
 Every request, and every redirect hop, passes the egress gate (`egress.py`): a request
 that carries a credential (a secret header or any body) leaves only for an origin of the
@@ -37,6 +40,7 @@ place that reads all three answers as "refused".
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional, Protocol
@@ -45,11 +49,12 @@ from urllib.parse import urljoin, urlsplit
 from ._log import get_logger, redact
 from .egress import SECRET_HEADERS, devops_host
 from .egress import check as gate_check
-from .errors import ServiceError
+from .errors import ServiceError, UntrustedCertificate
 from .urls import origin
 
 if TYPE_CHECKING:
     from .egress import Egress
+    from .tls import Trust
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 10.0
@@ -105,12 +110,23 @@ class Http:
     """A requests session with our timeout, retry and redirect policy; one per process is enough."""
 
     def __init__(
-        self, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5, egress: Optional[Egress] = None
+        self,
+        timeout: float = 20.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        *,
+        environ: Mapping[str, str] | None = None,
+        pinned: Mapping[str, Trust] | None = None,
+        egress: Optional[Egress] = None,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.egress = egress
+        # Trust and proxies come from the process environment, as for requests, msal and
+        # azure-core (tls.py); `pinned`: an origin's own CA bundle.
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.pinned = dict(pinned or {})
         self._session: Any = None
 
     def bound(self, egress: Optional[Egress]) -> Http:
@@ -125,8 +141,7 @@ class Http:
 
     def _get_session(self) -> Any:
         if self._session is None:
-            import requests
-            from requests.adapters import HTTPAdapter
+            from .tls import session as trusted_session
 
             retry_cls = _retry_class()
             kwargs: dict[str, Any] = {
@@ -147,13 +162,11 @@ class Http:
             params = inspect.signature(retry_cls.__init__).parameters
             if "backoff_jitter" in params:
                 kwargs["backoff_jitter"] = self.backoff
+            if "other" in params:  # TLS failures (a certificate will not become trusted): no retry
+                kwargs["other"] = 0
             if "backoff_max" in params:
                 kwargs["backoff_max"] = 8.0
-            adapter = HTTPAdapter(max_retries=retry_cls(**kwargs))
-            session = requests.Session()
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            self._session = session
+            self._session = trusted_session(self.environ, self.pinned, max_retries=retry_cls(**kwargs))
         return self._session
 
     def close(self) -> None:
@@ -197,7 +210,7 @@ class Http:
             sent = dict(hdrs)
             if suppress and self._is_devops(current):
                 sent[SUPPRESS_SIGN_IN[0]] = SUPPRESS_SIGN_IN[1]
-            log.debug("http: %s", label)
+            log.debug("http: %s%s", label, _via(current, self.environ))
             try:
                 response = session.request(
                     method,
@@ -213,9 +226,11 @@ class Http:
             except requests.exceptions.Timeout:
                 raise ServiceError(f"{label}: timed out after {self.timeout:g} s") from None
             except requests.exceptions.SSLError as exc:
-                raise ServiceError(f"{label}: TLS error: {_reason(exc)}") from None
+                raise tls_failure(exc, label, current, self.environ, self.pinned) from None
             except requests.exceptions.RetryError:
                 raise ServiceError(f"{label}: gave up after {self.retries} retries") from None
+            except requests.exceptions.ProxyError as exc:
+                raise ServiceError(f"{label}: proxy failed: {_reason(exc)}") from None
             except requests.exceptions.ConnectionError as exc:
                 if _is_timeout(exc):
                     raise ServiceError(f"{label}: timed out after {self.timeout:g} s") from None
@@ -270,17 +285,25 @@ def _leave_origin(hdrs: dict[str, str], json: Any, data: Any, host: str) -> tupl
     return kept, None, None
 
 
-def gated_session(egress: Optional[Egress]) -> Any:
-    """A requests session for libraries that bring their own HTTP pipeline (azure-identity):
-    every request it sends, redirect hops included, passes the egress gate first."""
+def gated_session(egress: Optional[Egress], *, own_trust: bool = True) -> Any:
+    """A requests session for libraries that bring their own HTTP pipeline (azure-identity): our
+    trust and proxies (tls.py), and every request it sends, redirect hops included (requests'
+    `resolve_redirects` calls `send` again), passes the egress gate first. `own_trust=False`:
+    requests' own verification, for the one endpoint azure-identity verifies by a pinned
+    thumbprint with `verify=False` (Service Fabric), which our trust refuses."""
     import requests
 
-    class _GatedSession(requests.Session):
-        def send(self, request: Any, **kwargs: Any) -> Any:
-            gate_check(egress, str(request.url), request.headers, request.body)
-            return super().send(request, **kwargs)
+    from .tls import session as trusted_session
 
-    return _GatedSession()
+    built = trusted_session(os.environ) if own_trust else requests.Session()
+    send = built.send
+
+    def gated_send(request: Any, **kwargs: Any) -> Any:
+        gate_check(egress, str(request.url), request.headers, request.body)
+        return send(request, **kwargs)
+
+    built.send = gated_send  # type: ignore[method-assign]
+    return built
 
 
 def is_sign_in_url(url: str) -> bool:
@@ -342,13 +365,40 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(inner, (urllib3.exceptions.TimeoutError, TimeoutError))
 
 
+def _via(url: str, environ: Mapping[str, str]) -> str:
+    """` via proxy http://***@host:port` when a proxy carries `url` (for the debug log), else ""."""
+    from .tls import hide_userinfo, proxy_for
+
+    proxy = proxy_for(url, environ)
+    return f" via proxy {hide_userinfo(proxy)}" if proxy else ""
+
+
+def tls_failure(
+    exc: BaseException,
+    label: str,
+    url: str,
+    environ: Mapping[str, str],
+    pinned: Mapping[str, Trust] | None = None,
+) -> ServiceError:
+    """The error for a TLS failure: an untrusted certificate is `UntrustedCertificate` (host,
+    trust checked against, the fixes; the request is in the debug log); anything else its reason."""
+    from .tls import is_untrusted, trust_for, untrusted
+
+    if is_untrusted(exc):
+        get_logger().debug("http: %s: %s", label, _reason(exc))
+        return UntrustedCertificate(untrusted(origin(url).netloc, trust_for(url, environ, pinned)))
+    return ServiceError(f"{label}: TLS error: {_reason(exc)}")
+
+
 def _reason(exc: BaseException) -> str:
     """A short, secret-free reason for a transport error: the root cause, minus pool noise."""
     inner = _innermost(exc)
     text = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
     text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
     text = re.sub(r"HTTPS?Connection(?:Pool)?\([^)]*\):\s*", "", text)
-    return redact(text)[:200] or type(inner).__name__
+    from .tls import hide_userinfo
+
+    return redact(hide_userinfo(text))[:200] or type(inner).__name__
 
 
 def basic_auth_header(username: str, secret: str) -> str:

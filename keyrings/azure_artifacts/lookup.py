@@ -21,6 +21,7 @@ def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None)
     A static PAT or an Azure Pipelines credential set now wins over anything cached earlier;
     checking them costs no request.
     """
+    ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
     signin = SignIn(resolution, ctx)
     handed = hand_over(signin, username)
     if handed is None or handed.kind != "static":
@@ -34,6 +35,8 @@ def forget(resolution: Resolution, ctx: Context, revoke: bool = True) -> bool:
     """Forget what every auth mode keeps for this feed (whichever mode is configured now): cached
     secrets that serve it, and PATs we created, revoked first when `revoke`. True when anything
     was forgotten."""
+    ref = resolution.ref
+    ctx.use_ca_bundle(ref.feed_url(), resolution.settings.ca_bundle)
     signin = SignIn(resolution, ctx)
     forgotten = False
     for mode in every_mode():

@@ -40,6 +40,7 @@ class Options(BaseModel):
     token_file: Annotated[Optional[str], _parsed("token_file")] = None
     vssps_url: Annotated[Optional[str], _parsed("vssps_url")] = None
     timeout: Annotated[Optional[float], _parsed("timeout")] = None
+    ca_bundle: Annotated[Optional[str], _parsed("ca_bundle")] = None
     path_prefix: Annotated[Optional[str], _parsed("path_prefix")] = None
     allow_http: Annotated[Optional[bool], _parsed("allow_http")] = None
 

@@ -88,6 +88,11 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
         "Base URL of the token service that issues session tokens and PATs.",
     ),
     "timeout": ("seconds, more than 0 and at most 600", "Timeout of every network call."),
+    "ca_bundle": (
+        "file path (PEM bundle) or directory of hashed certificates",
+        "The CAs that verify the feed host's certificate (Azure DevOps Server with an internal CA), "
+        "instead of the OS trust store or `REQUESTS_CA_BUNDLE`; other hosts keep those.",
+    ),
     "path_prefix": (
         "URL path starting with `/` (like `/tfs`); only in `host` sections",
         "Part of the path before the organization (collection) on Azure DevOps Server.",
@@ -104,6 +109,7 @@ DEFAULT_TEXT: dict[str, str] = {
     "client_id": "per credential",
     "scopes": "`vso.packaging`; `vso.packaging_write` for upload URLs",
     "token_file": "none",
+    "ca_bundle": "none: the OS trust store, or `REQUESTS_CA_BUNDLE` / `SSL_CERT_FILE` when set",
     "vssps_url": (
         "the 401's `X-VSS-AuthorizationEndpoint`, else from the feed host "
         "(`https://vssps.dev.azure.com/{org}`; on a `host` section `https://{host}{path_prefix}/{org}`)"

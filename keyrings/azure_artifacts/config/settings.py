@@ -29,6 +29,7 @@ OPTION_NAMES: tuple[str, ...] = (
     "token_file",
     "vssps_url",
     "timeout",
+    "ca_bundle",
     "path_prefix",
     "allow_http",
 )
@@ -54,6 +55,7 @@ class Settings:
     token_file: Optional[str] = None
     vssps_url: str = ""
     timeout: float = 20.0
+    ca_bundle: Optional[str] = None
     path_prefix: str = ""
     allow_http: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

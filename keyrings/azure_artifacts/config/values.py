@@ -200,6 +200,7 @@ PARSERS: dict[str, Callable[[object], Any]] = {
     "token_file": path,
     "vssps_url": vssps_url,
     "timeout": timeout,
+    "ca_bundle": path,
     "path_prefix": path_prefix,
     "allow_http": boolean,
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable, UntrustedCertificate
 from ._util import authority_host, is_microsoft_host, one_line
 from .base import AccessToken, FlowOptions
 
@@ -22,7 +22,8 @@ TRANSPORT_SETTINGS = ("connection_timeout", "read_timeout", "connection_verify",
 
 def http_kwargs(options: FlowOptions) -> dict[str, Any]:
     """Keywords for credentials that talk HTTP (Azure Pipelines federation, a certificate named by
-    the feed-endpoints variable): authority, discovery, timeouts, retries."""
+    the feed-endpoints variable): authority, discovery, timeouts, retries, and azure-core's
+    requests transport on a session with our trust and proxies (tls.py) instead of certifi's."""
     authority = authority_host(options)
     kwargs: dict[str, Any] = {
         "authority": authority,
@@ -36,7 +37,7 @@ def http_kwargs(options: FlowOptions) -> dict[str, Any]:
     return kwargs
 
 
-def gated_transport(options: FlowOptions, kwargs: dict[str, Any]) -> Any:
+def gated_transport(options: FlowOptions, kwargs: dict[str, Any], *, own_trust: bool = True) -> Any:
     """azure-core's requests transport on a session whose every request passes the egress gate.
     A transport given to a credential is used as built, so the connection settings go to it; the
     session is not the transport's to close (AzurePipelinesCredential shares it between two pipelines)."""
@@ -45,7 +46,24 @@ def gated_transport(options: FlowOptions, kwargs: dict[str, Any]) -> Any:
     from ..http import gated_session
 
     settings = {k: v for k, v in kwargs.items() if k in TRANSPORT_SETTINGS}
-    return RequestsTransport(session=gated_session(options.gate()), session_owner=False, **settings)
+    session = gated_session(options.gate(), own_trust=own_trust)
+    return RequestsTransport(session=session, session_owner=False, **settings)
+
+
+def _transport_failure(exc: Exception) -> AzureArtifactsError:
+    """azure-core's transport error as ours; an untrusted certificate names its host."""
+    import os
+    import re
+
+    from ..tls import hide_userinfo, is_untrusted, origin_key, trust_for, untrusted
+
+    text = str(getattr(exc, "message", None) or exc)
+    if is_untrusted(exc):
+        where = re.search(r"host='([^']+)', port=(\d+)", text)
+        url = f"https://{where.group(1)}:{where.group(2)}/" if where else ""
+        host = origin_key(url).split("://", 1)[1] if where else "the server"
+        return UntrustedCertificate(untrusted(host, trust_for(url, os.environ)))
+    return AuthenticationFailed(one_line(hide_userinfo(text)))
 
 
 def process_timeout(options: FlowOptions) -> int:
@@ -69,7 +87,7 @@ def request_token(name: str, build: Callable[[], Any], scope: str) -> AccessToke
     except ClientAuthenticationError as exc:
         raise AuthenticationFailed(one_line(exc.message or exc)) from None
     except AzureError as exc:  # transport errors after retries
-        raise AuthenticationFailed(one_line(getattr(exc, "message", None) or exc)) from None
+        raise _transport_failure(exc) from None
     except ValueError as exc:
         raise AuthenticationFailed(one_line(exc)) from None
     except AzureArtifactsError as exc:  # the egress gate refused a request

@@ -10,7 +10,13 @@ from dataclasses import replace
 from typing import Optional
 
 from .._log import get_logger
-from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable, TokenRefused
+from ..errors import (
+    AuthenticationFailed,
+    ChainFailed,
+    CredentialUnavailable,
+    TokenRefused,
+    UntrustedCertificate,
+)
 from ._util import one_line
 from .base import AccessToken, FlowOptions, TokenFlow
 from .registry import ALL_NAMES, AUTO, flow_class
@@ -108,6 +114,8 @@ class ChainedFlow:
                 attempts.append((flow.name, one_line(exc, "unavailable")))
                 log.debug("credential %s: unavailable (%s)", flow.name, attempts[-1][1])
                 continue
+            except UntrustedCertificate:
+                raise  # the network's answer, not the flow's: the next flow would meet it too
             except AuthenticationFailed as exc:
                 attempts.append((flow.name, one_line(exc)))
                 log.debug("credential %s: failed (%s)", flow.name, attempts[-1][1])

@@ -122,6 +122,10 @@ class ManagedIdentityFlow(Flow):
         }
         return ManagedIdentityCredential(
             client_id=self.options.client_id or None,
-            transport=gated_transport(self.options, kwargs),
+            # Service Fabric's cluster certificate is checked by thumbprint with verify=False, which
+            # our shared trust refuses: that endpoint keeps requests' own verification, still gated.
+            transport=gated_transport(
+                self.options, kwargs, own_trust=endpoint_kind(self.options.environ) != SERVICE_FABRIC
+            ),
             **kwargs,
         )

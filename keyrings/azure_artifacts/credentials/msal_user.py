@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from .._log import get_logger
 from .._text import is_guid
-from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable, UntrustedCertificate
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
 from ..urls import origin
 from ._util import authority_host, is_microsoft_host, one_line
@@ -108,6 +108,8 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
         app = msal.PublicClientApplication(client_id, **kwargs)
     except ValueError as exc:  # msal: "Unable to get authority configuration for ..."
         raise AuthenticationFailed(one_line(exc)) from None
+    except UntrustedCertificate:
+        raise  # its own message, whole (tls.py)
     except AzureArtifactsError as exc:  # our Http: a transport error or the egress gate, one line
         raise AuthenticationFailed(f"cannot reach {authority}: {one_line(exc)}") from None
     except Exception as exc:  # anything else msal raises during OIDC discovery

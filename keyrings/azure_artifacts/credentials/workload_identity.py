@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import AuthenticationFailed, AzureArtifactsError
+from ..errors import AuthenticationFailed, AzureArtifactsError, UntrustedCertificate
 from ._util import env_value, one_line
 from .base import AccessToken, Flow, FlowOptions
 
@@ -71,6 +71,8 @@ def github_token(http: Http, url: str, request_token: str) -> str:
             params={"audience": FEDERATED_AUDIENCE},
             headers={"Authorization": f"bearer {request_token}", "Accept": "application/json"},
         )
+    except UntrustedCertificate:
+        raise  # its own message, whole (tls.py)
     except AzureArtifactsError as exc:
         raise AuthenticationFailed(f"GitHub OIDC token request: {one_line(exc)}") from None
     if response.status_code != 200:
