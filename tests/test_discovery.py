@@ -172,7 +172,8 @@ def test_discovery_cache(tmp_path: Path) -> None:
     ch = Challenge(TENANT, "https://login.microsoftonline.com", "https://vssps.dev.azure.com/c")
     assert cache.get("contoso") is None
     cache.put("Contoso", ch)
-    cache.put("fabrikam", Challenge())
+    assert cache.put("fabrikam", Challenge()) is False  # no tenant found: never cached
+    assert cache.get("fabrikam") is None
     assert cache.get("contoso") == ch
     assert DiscoveryCache(tmp_path / "s", ttl=100, now=lambda: 1050).get("CONTOSO") == ch
     clock[0] = 1101

@@ -202,3 +202,13 @@ def test_a_url_is_ours_only_when_every_name_is_valid(name: str, where: str) -> N
         assert name_problem(service) is None
     else:
         assert name_problem(service) is not None
+
+
+def test_an_encoded_at_sign_is_part_of_the_name_not_the_view_separator() -> None:
+    """`feed@view` splits on a literal `@`; `%40` decodes into the name, where the rules refuse it
+    (hypothesis found `%40@Release`, which once decoded to an empty feed and a silent None)."""
+    service = "https://pkgs.dev.azure.com/contoso/web/_packaging/%40@Release/pypi/simple/"
+    assert parse_service(service) is None
+    assert name_problem(service) is not None and "feed" in name_problem(service)
+    ref = parse_service("https://pkgs.dev.azure.com/contoso/_packaging/main@Release/pypi/simple/")
+    assert ref is not None and (ref.feed, ref.view) == ("main", "Release")

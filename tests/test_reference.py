@@ -31,10 +31,6 @@ def test_docs_configuration_is_current() -> None:
     assert_reference_current(ROOT / "docs" / "configuration.md")
 
 
-def test_readme_reference_is_current() -> None:
-    assert_reference_current(ROOT / "README.md")
-
-
 def test_docs_configuration_is_the_whole_generated_document() -> None:
     assert (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8") == reference.document()
 

@@ -176,6 +176,7 @@ class _Doctor:
             state = f"{found} problem(s) (azure-artifacts-keyring check)" if found else "no problem"
             return ok(f"{path}: readable, {len(raw.sections)} artifacts section(s), {state}")
         self.resolution = resolution = service.layer(ref, raw, self.environ)
+        self.ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
         problems = list(resolution.errors) + rule_problems(resolution, self.environ)
         if problems:
             return failed(_first(problems), fix)

@@ -224,11 +224,14 @@ def _split(service: str) -> Optional[tuple[str, str, str]]:
 
 
 def _segments(path: str) -> list[str]:
-    return [unquote(part) for part in path.split("/") if part]
+    """The path's segments as written (still percent-encoded: `feed@view` is split on a literal
+    `@` before decoding, so an encoded `%40` stays part of a name, where the rules refuse it)."""
+    return [part for part in path.split("/") if part]
 
 
 def _feed_parts(segments: list[str]) -> Optional[tuple[Optional[str], Optional[str], Optional[str], bool]]:
-    """(project, feed, view, upload) from the segments after the organization."""
+    """(project, feed, view, upload) from the (encoded) segments after the organization."""
+    raw, segments = segments, [unquote(s) for s in segments]
     lowered = [s.lower() for s in segments]
     if "_packaging" not in lowered:
         # Organization (or organization/project) URL with no feed in it.
@@ -241,7 +244,8 @@ def _feed_parts(segments: list[str]) -> Optional[tuple[Optional[str], Optional[s
     project = segments[0] if index == 1 else None
     if project is not None and project.startswith("_"):
         return None
-    feed, _, view = segments[index + 1].partition("@")
+    feed_part, _, view_part = raw[index + 1].partition("@")
+    feed, view = unquote(feed_part), unquote(view_part)
     if not feed:
         return None
     tail = lowered[index + 2 :]
@@ -323,7 +327,7 @@ def _match_rule(
         return None
     segments = _segments(path)
     prefix = _segments(rule.path_prefix)
-    if [s.lower() for s in segments[: len(prefix)]] != [p.lower() for p in prefix]:
+    if [unquote(s).lower() for s in segments[: len(prefix)]] != [unquote(p).lower() for p in prefix]:
         return None
     return _build(service, scheme, host, port, "configured", None, rule.path_prefix, segments[len(prefix) :])
 
@@ -339,9 +343,9 @@ def _build(
     segments: list[str],
 ) -> Optional[FeedRef]:
     if org is None:
-        if not segments or segments[0].startswith("_"):
+        if not segments or unquote(segments[0]).startswith("_"):
             return None
-        org, segments = segments[0], segments[1:]
+        org, segments = unquote(segments[0]), segments[1:]
     parts = _feed_parts(segments)
     if parts is None:
         return None

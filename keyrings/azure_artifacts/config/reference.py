@@ -166,7 +166,7 @@ def document() -> str:
     return (
         "# Configuration reference\n\n"
         "Options of `[artifacts ...]` sections in `keyringrc.cfg` (or the file named by "
-        "`KEYRINGS_AZURE_ARTIFACTS_CONFIG`). How sections match and layer is described in the README; "
+        "`KEYRINGS_AZURE_ARTIFACTS_CONFIG`). How sections match and layer is described in [Configuration](configuration-guide.md); "
         "`azure-artifacts-keyring explain URL` shows the value each option takes for a URL and where "
         "it came from, `azure-artifacts-keyring check` validates a file.\n\n"
         f"{block()}"
