@@ -59,9 +59,9 @@ def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
     """The lock is an flock, released when its holder dies: deleting the file is never the fix
     (it would let a third process create a second PAT), and pip users need the org, not a hash."""
     from keyrings.azure_artifacts import modes
-    from keyrings.azure_artifacts.modes import cached
     from keyrings.azure_artifacts.cache import SecretCache
     from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.modes import cached
     from keyrings.azure_artifacts.signin import SignIn
 
     config = tmp_path / "keyringrc.cfg"

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import pytest
-
 from conftest import run_cli
 
 if TYPE_CHECKING:
