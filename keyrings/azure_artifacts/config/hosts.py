@@ -36,11 +36,13 @@ def host_messages(valid: ValidConfig) -> tuple[list[str], list[str]]:
             and other_port in (None, port)
             for s in group
         ]
-        form = (
-            f"matches any one-label subdomain of {host[2:]} (not {host[2:]} itself)"
-            if host.startswith("*.")
-            else f'matches {host} exactly (subdomains only with host="*.{host}")'
-        )
+        if host.startswith("*."):
+            form = f"matches any one-label subdomain of {host[2:]} (not {host[2:]} itself)"
+        elif _is_address(host):
+            form = f"matches {host} exactly"
+        else:
+            form = f'matches {host} exactly (subdomains only with host="*.{host}")'
+
         notes.append(problem(path, first, "host", form))
         entra = any(own.get(name) is not None for own in options for name in ENTRA_OPTIONS)
         static = any(
@@ -63,3 +65,14 @@ def host_messages(valid: ValidConfig) -> tuple[list[str], list[str]]:
                         "sent: Entra sign-in, session tokens and PATs work only for this host's https:// URLs")
             )  # fmt: skip
     return warnings, notes
+
+
+def _is_address(host: str) -> bool:
+    """An IP address has no subdomains to offer."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
