@@ -123,9 +123,9 @@ def _for_urllib3(context: Any) -> Any:
     urllib3 2 passes the name and the context keeps checking it."""
     import ssl
 
-    import urllib3
+    from urllib3 import __version__ as urllib3_version  # type: ignore[attr-defined]
 
-    if urllib3.__version__.startswith("1.") and type(context) is ssl.SSLContext:
+    if urllib3_version.startswith("1.") and type(context) is ssl.SSLContext:
         context.check_hostname = False
         assert context.verify_mode == ssl.CERT_REQUIRED
     return context
