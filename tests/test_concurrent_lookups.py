@@ -61,6 +61,7 @@ def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
     from keyrings.azure_artifacts import modes
     from keyrings.azure_artifacts.cache import SecretCache
     from keyrings.azure_artifacts.context import Context
+    from keyrings.azure_artifacts.modes import cached
     from keyrings.azure_artifacts.signin import SignIn
 
     config = tmp_path / "keyringrc.cfg"
@@ -75,7 +76,7 @@ def test_waiting_for_another_process_too_long_says_which_org_and_no_wrong_fix(
     resolution = service.resolve(url, env)
     assert resolution is not None
     ctx = Context(env, stderr_isatty=False)
-    monkeypatch.setattr(modes, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(cached, "LOCK_TIMEOUT", 0.3)  # what the secret cache's modes wait
     key = modes.mode_for("session").key(SignIn(resolution, ctx))
     with SecretCache(tmp_path / "state" / "secrets").lock(key, timeout=1):
         assert service.obtain(resolution, ctx) is None

@@ -210,7 +210,9 @@ def test_a_cross_origin_redirect_keeps_no_secret(servers: tuple[Recorder, Record
     allowed, attacker = servers
     allowed.replies["/token"] = (status, {"Location": attacker.url + "/stolen"})
     http = Http(timeout=5, retries=0, egress=Egress.to(allowed.url))
-    http.post(allowed.url + "/token", headers={**SECRETS, "X-Keep": "1"}, data={"client_secret": "s3cr3t"})
+    http.request(
+        "POST", allowed.url + "/token", headers={**SECRETS, "X-Keep": "1"}, data={"client_secret": "s3cr3t"}
+    )
     http.close()
     assert allowed.seen[0][3] == b"client_secret=s3cr3t"  # the allowed origin got it all
     method, path, headers, body = attacker.seen[0]
@@ -223,7 +225,7 @@ def test_a_same_origin_redirect_keeps_body_and_headers(servers: tuple[Recorder, 
     allowed, _ = servers
     allowed.replies["/a"] = (307, {"Location": "/b"})
     http = Http(timeout=5, retries=0, egress=Egress.to(allowed.url))
-    http.post(allowed.url + "/a", headers={"X-IDENTITY-HEADER": "i"}, data={"client_secret": "s"})
+    http.request("POST", allowed.url + "/a", headers={"X-IDENTITY-HEADER": "i"}, data={"client_secret": "s"})
     http.close()
     _, path, headers, body = allowed.seen[1]
     assert (path, body, headers.get("X-IDENTITY-HEADER")) == ("/b", b"client_secret=s", "i")
@@ -235,7 +237,7 @@ def test_http_refuses_before_connecting(servers: tuple[Recorder, Recorder]) -> N
     with pytest.raises(EgressRefused, match=attacker.url.split("//")[1]):
         http.get(attacker.url + "/x", headers={"Authorization": "Bearer t"})
     with pytest.raises(EgressRefused):
-        http.post(attacker.url + "/x", data={"refresh_token": "r"})
+        http.request("POST", attacker.url + "/x", data={"refresh_token": "r"})
     with pytest.raises(EgressRefused):  # a pooled client with no lookup's egress sends nothing secret
         Http(timeout=5, retries=0).get(allowed.url + "/x", headers={"Authorization": "Bearer t"})
     assert attacker.seen == [] and allowed.seen == []

@@ -26,7 +26,6 @@ from keyrings.azure_artifacts.http import Http
 from keyrings.azure_artifacts.pat.client import (
     build_pat_request,
     create_pat,
-    list_pats,
     parse_pat_response,
     pats_url,
     revoke_pat,
@@ -238,19 +237,16 @@ def test_session_token_hang_times_out(fake: Any) -> None:
     h.close()
 
 
-def test_pat_create_list_revoke(fake: Any, http: Http) -> None:
+def test_pat_create_revoke(fake: Any, http: Http) -> None:
     entra = fake.access_token(username="user@contoso.com")  # the PAT API takes users only
     vssps = f"{fake.base_url}/contoso"
     issued = create_pat(http, vssps, entra, ["vso.packaging_write"], later(30 * 86400), "kr-pat")
     assert issued.token and issued.authorization_id
     assert issued.scopes == ("vso.packaging_write",)
-    listed = list_pats(http, vssps, entra)
-    assert [p.authorization_id for p in listed] == [issued.authorization_id]
-    assert listed[0].token == ""
+    assert not fake.lookup(issued.token).revoked
     revoke_pat(http, vssps, entra, issued.authorization_id)
     assert fake.lookup(issued.token).revoked
     revoke_pat(http, vssps, entra, issued.authorization_id)  # already gone: fine
-    assert list_pats(http, vssps, entra) == []
 
 
 def test_pat_error_is_named(fake: Any, http: Http) -> None:

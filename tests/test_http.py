@@ -135,7 +135,7 @@ def test_post_retried_only_when_server_did_not_act(stub: Stub, http: Http, statu
     stub.script["/p"] = [Reply(status)]
     response_or_error: object
     try:
-        response_or_error = http.post(stub.url + "/p", json={"a": 1})
+        response_or_error = http.request("POST", stub.url + "/p", json={"a": 1})
     except ServiceError as exc:
         response_or_error = exc
     assert stub.hits("/p") == tries
@@ -201,7 +201,7 @@ def test_post_read_timeout_not_retried(stub: Stub) -> None:
     h = Http(timeout=0.3, retries=3, backoff=0.01)
     stub.script["/p"] = [Reply(200, delay=0.8)]
     with pytest.raises(ServiceError, match="timed out"):
-        h.post(stub.url + "/p", json={})
+        h.request("POST", stub.url + "/p", json={})
     assert stub.hits("/p") == 1
     h.close()
 
@@ -235,8 +235,8 @@ def test_cross_origin_redirect_drops_authorization_and_body(stub: Stub, http: Ht
         other.script["/b"] = [Reply(200)]
         # Same host, other port: a different origin.
         stub.script["/a"] = [Reply(307, headers={"Location": other.url + "/b"})]
-        response = http.post(
-            stub.url + "/a", headers={"Authorization": "Bearer t", "X-Keep": "1"}, json={"k": 1}
+        response = http.request(
+            "POST", stub.url + "/a", headers={"Authorization": "Bearer t", "X-Keep": "1"}, json={"k": 1}
         )
         assert response.status_code == 200
         method, path, headers, body = other.log[-1]
@@ -251,7 +251,7 @@ def test_cross_origin_redirect_drops_authorization_and_body(stub: Stub, http: Ht
 def test_303_becomes_get(stub: Stub, http: Http) -> None:
     stub.script["/a"] = [Reply(303, headers={"Location": "/b"})]
     stub.script["/b"] = [Reply(200)]
-    http.post(stub.url + "/a", json={"x": 1})
+    http.request("POST", stub.url + "/a", json={"x": 1})
     assert stub.log[-1][0] == "GET"
     assert stub.log[-1][3] == b""
 

@@ -22,6 +22,7 @@ from keyrings.azure_artifacts.pat.policy import (
     Action,
     StoredPat,
     decide,
+    keeps_current,
     pat_scopes,
     renew_window,
     valid_to,
@@ -68,6 +69,26 @@ def test_decide(
     stored: Optional[StoredPat], renew_before: int, wanted: tuple[str, ...], upload: bool, expected: Action
 ) -> None:
     assert decide(stored, NOW, renew_before, wanted, upload) is expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "wanted", "upload", "expected"),
+    [
+        (pat(20 * DAY), READ, False, Action.REPLACE),  # refused on the server: nothing to revoke
+        (pat(2 * DAY), READ, False, Action.REPLACE),  # not a rotation: the old one is gone already
+        (pat(-DAY), READ, False, Action.REPLACE),
+        (None, READ, False, Action.CREATE),
+        (pat(20 * DAY), WRITE, True, Action.CREATE),  # another PAT's business
+    ],
+)
+def test_decide_a_refused_pat(
+    stored: Optional[StoredPat], wanted: tuple[str, ...], upload: bool, expected: Action
+) -> None:
+    assert decide(stored, NOW, 3 * DAY, wanted, upload, refused=True) is expected
+
+
+def test_only_a_rotation_keeps_the_current_pat_when_making_one_fails() -> None:
+    assert [action for action in Action if keeps_current(action)] == [Action.ROTATE]
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,37 @@ def test_explain_reports_the_stored_pat(world: PatWorld) -> None:
     assert secret not in json.dumps(report)
 
 
+def test_every_auth_mode_peeks_and_forgets_what_it_holds(world: PatWorld) -> None:
+    """The auth-mode protocol: `peek` says what a lookup would reuse (no request), `forget` drops
+    what the mode keeps for the feed; `explain`, `doctor` and `logout` ask the mode, whatever it is."""
+    from keyrings.azure_artifacts.modes import every_mode, mode_for
+    from keyrings.azure_artifacts.signin import SignIn
+
+    def signin() -> SignIn:
+        resolution = service.resolve(world.url(), world.env)
+        assert resolution is not None
+        return SignIn(resolution, world.context())
+
+    assert [mode.kind for mode in every_mode()] == ["bearer", "session", "pat"]
+    assert all(mode_for(mode.kind).kind == mode.kind for mode in every_mode())
+    assert [mode.peek(signin()) for mode in every_mode()] == [None, None, None]
+    world.secret()
+    (issued,) = world.fake.issued("pat")
+    held = mode_for("pat").peek(signin())
+    assert held is not None and held.kind == "pat" and abs(held.expires_at - issued.expires_at) < 2
+    assert mode_for("session").peek(signin()) is None  # a PAT is not in the secret cache
+    assert [mode.forget(signin(), False) for mode in every_mode()] == [False, False, True]
+    assert mode_for("pat").peek(signin()) is None and not world.fake.lookup(issued.secret).revoked
+
+    world.configure("auth = session\n")
+    world.secret()
+    held = mode_for("session").peek(signin())
+    assert held is not None and held.kind == "session" and held.identity.get("upn") == "user@contoso.com"
+    assert mode_for("pat").peek(signin()) is None
+    assert any(mode.forget(signin(), False) for mode in every_mode())
+    assert mode_for("session").peek(signin()) is None
+
+
 def test_inside_renew_window_rotates_then_revokes_the_old_one(world: PatWorld) -> None:
     fake = world.fake
     old = world.secret()

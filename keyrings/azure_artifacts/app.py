@@ -20,16 +20,9 @@ if TYPE_CHECKING:
     from .config.resolve import Resolution
     from .context import Context
     from .doctor import Step
+    from .explain import Explanation
     from .secret import Secret
     from .tool_setup import FileEdit, Setup
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """`explain`: the JSON report, plus lines only the human form shows."""
-
-    report: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,9 @@ class AzureArtifactsKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         try:
-            from . import service as service_module
+            from .service import forget
 
-            forgotten = service_module.forget(service)
+            forgotten = forget(service)
         except Exception as exc:
             from ._log import one_line
 
@@ -86,9 +86,9 @@ def _other_stores() -> str:
 def _lookup(service: str, username: Optional[str]) -> Optional[tuple[str, str]]:
     """Never raises: an exception here would make pip disable keyring for the whole run."""
     try:
-        from . import service as service_module
+        from .service import lookup
 
-        return service_module.lookup(service, username)
+        return lookup(service, username)
     except Exception as exc:
         try:
             from ._log import get_logger, one_line

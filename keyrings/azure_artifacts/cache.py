@@ -30,7 +30,7 @@ from .statefs import ensure_dir as ensure_dir
 from .statefs import read_json as read_json
 
 _discard = discard
-KINDS = ("bearer", "session", "pat", "static")
+KINDS = ("bearer", "session")  # what the cache holds: PATs are in pat/store, static ones never kept
 _SUFFIX = ".json"
 
 
@@ -73,7 +73,7 @@ class AgedStore:
         self.ttl = ttl
         self.now = now
 
-    def _fresh(self, entry: Any, now: float) -> bool:
+    def _fresh(self, entry: object, now: float) -> bool:
         at = entry.get("at") if isinstance(entry, dict) else None
         return isinstance(at, (int, float)) and 0 <= now - at < self.ttl
 

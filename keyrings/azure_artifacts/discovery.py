@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Union
+from typing import TYPE_CHECKING, Callable, Union
 from urllib.parse import urlsplit
 
 from ._log import get_logger
@@ -31,7 +31,7 @@ from .microsoft import (
 from .urls import Origin, origin
 
 if TYPE_CHECKING:
-    from .http import Http
+    from .http import Http, HttpResponse
 
 Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
 
@@ -160,7 +160,7 @@ def sign_in_tenant(tenant: str) -> str:
     return tenant
 
 
-def _response_headers(response: Any) -> list[tuple[str, str]]:
+def _response_headers(response: HttpResponse) -> list[tuple[str, str]]:
     """Response headers as pairs, keeping repeated headers apart where urllib3 kept them."""
     raw = getattr(getattr(response, "raw", None), "headers", None)
     if raw is not None and hasattr(raw, "getlist"):

@@ -305,7 +305,7 @@ class _Doctor:
         signin = self._signin()
         settings = signin.resolution.settings
         mode = mode_for(settings.auth)
-        how = "from the cache" if _stored(mode, signin) else "issued now"
+        how = "from the cache" if mode.peek(signin) is not None else "issued now"
         self.secret = secret = mode.obtain(signin, None)
         if settings.auth == "session" and secret.kind == "bearer":
             how = "the session token was refused for this service identity: its Entra token is the password"
@@ -368,14 +368,6 @@ def _who(secret: Optional[Secret], grant: Optional[Grant], *, ids: bool = True) 
 
 def _attempts(attempts: list[tuple[str, str]]) -> str:
     return "; ".join(f"{name}: {reason}" for name, reason in attempts)
-
-
-def _stored(mode: Any, signin: SignIn) -> bool:
-    """Does the lookup have a secret already (a cached one, or a stored PAT)?"""
-    key = mode.key(signin)
-    if mode.kind == "pat":
-        return signin.ctx.pat_store().get(key) is not None
-    return signin.ctx.secret_cache().peek(key) is not None
 
 
 def claims(token: str) -> Optional[dict[str, Any]]:

@@ -4,15 +4,23 @@ the credential chain and what is cached. Nothing is run and no request is sent."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
-    from .app import Explanation
     from .config.resolve import Resolution
     from .context import Context
     from .urls import FeedRef
 
 _NO_URL = dict.fromkeys(("host", "org", "project", "feed", "view", "upload"))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """`explain`: the JSON report, plus lines only the human form shows."""
+
+    report: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
 
 
 def url_fields(url: str, ref: Optional[FeedRef]) -> dict[str, Any]:
@@ -40,7 +48,6 @@ def jsonable(value: Any) -> Any:
 
 def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
     from . import service
-    from .app import Explanation
     from .config.files import config_path, read_config
     from .config.resolve import validate
 
@@ -163,16 +170,10 @@ def cache_state(resolution: Resolution, ctx: Context) -> dict[str, Any]:
     from .modes import mode_for
     from .signin import SignIn
 
-    mode = mode_for(resolution.settings.auth)
-    key = mode.key(SignIn(resolution, ctx))
-    found: Any = ctx.pat_store().get(key) if mode.kind == "pat" else ctx.secret_cache().peek(key)
+    found = mode_for(resolution.settings.auth).peek(SignIn(resolution, ctx))
     if found is None:
         return {"kind": None, "expires_at": None, "identity": None}
-    return {
-        "kind": getattr(found, "kind", "pat"),
-        "expires_at": iso_utc(found.expires_at),
-        "identity": getattr(found, "identity", None) or None,
-    }
+    return {"kind": found.kind, "expires_at": iso_utc(found.expires_at), "identity": found.identity or None}
 
 
 def human(report: dict[str, Any], notes: list[str]) -> str:

@@ -46,8 +46,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from . import egress as gate
 from ._log import get_logger, redact
+from .egress import SECRET_HEADERS, devops_host
+from .egress import check as gate_check
 from .errors import ServiceError, UntrustedCertificate
 from .urls import origin
 
@@ -140,7 +141,7 @@ class Http:
 
     def _get_session(self) -> Any:
         if self._session is None:
-            from . import tls
+            from .tls import session as trusted_session
 
             retry_cls = _retry_class()
             kwargs: dict[str, Any] = {
@@ -165,7 +166,7 @@ class Http:
                 kwargs["other"] = 0
             if "backoff_max" in params:
                 kwargs["backoff_max"] = 8.0
-            self._session = tls.session(self.environ, self.pinned, max_retries=retry_cls(**kwargs))
+            self._session = trusted_session(self.environ, self.pinned, max_retries=retry_cls(**kwargs))
         return self._session
 
     def close(self) -> None:
@@ -205,7 +206,7 @@ class Http:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             label = f"{method} {_safe_url(current)}"
-            gate.check(self.egress, current, hdrs, json if json is not None else data, static=static)
+            gate_check(self.egress, current, hdrs, json if json is not None else data, static=static)
             sent = dict(hdrs)
             if suppress and self._is_devops(current):
                 sent[SUPPRESS_SIGN_IN[0]] = SUPPRESS_SIGN_IN[1]
@@ -268,25 +269,17 @@ class Http:
     def _is_devops(self, url: str) -> bool:
         if self.egress is not None:
             return self.egress.is_devops(url)
-        return gate.devops_host(origin(url).host)
+        return devops_host(origin(url).host)
 
     def get(self, url: str, **kwargs: Any) -> HttpResponse:
         """GET with the shared policy."""
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> HttpResponse:
-        """POST with the shared (conservative) policy."""
-        return self.request("POST", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> HttpResponse:
-        """DELETE with the shared policy."""
-        return self.request("DELETE", url, **kwargs)
-
 
 def _leave_origin(hdrs: dict[str, str], json: Any, data: Any, host: str) -> tuple[dict[str, str], Any, Any]:
     """A redirect to another origin keeps no secret: secret headers go, and so does a body (a
     307/308 would resend it: a client secret, an assertion, a refresh token)."""
-    kept = {k: v for k, v in hdrs.items() if k.lower() not in gate.SECRET_HEADERS}
+    kept = {k: v for k, v in hdrs.items() if k.lower() not in SECRET_HEADERS}
     if len(kept) != len(hdrs) or json is not None or data is not None:
         get_logger().debug("http: redirect leaves %s; credentials and body dropped", host)
     return kept, None, None
@@ -300,13 +293,13 @@ def gated_session(egress: Optional[Egress], *, own_trust: bool = True) -> Any:
     thumbprint with `verify=False` (Service Fabric), which our trust refuses."""
     import requests
 
-    from . import tls
+    from .tls import session as trusted_session
 
-    built = tls.session(os.environ) if own_trust else requests.Session()
+    built = trusted_session(os.environ) if own_trust else requests.Session()
     send = built.send
 
     def gated_send(request: Any, **kwargs: Any) -> Any:
-        gate.check(egress, str(request.url), request.headers, request.body)
+        gate_check(egress, str(request.url), request.headers, request.body)
         return send(request, **kwargs)
 
     built.send = gated_send  # type: ignore[method-assign]
@@ -389,11 +382,11 @@ def tls_failure(
 ) -> ServiceError:
     """The error for a TLS failure: an untrusted certificate is `UntrustedCertificate` (host,
     trust checked against, the fixes; the request is in the debug log); anything else its reason."""
-    from . import tls
+    from .tls import is_untrusted, trust_for, untrusted
 
-    if tls.is_untrusted(exc):
+    if is_untrusted(exc):
         get_logger().debug("http: %s: %s", label, _reason(exc))
-        return UntrustedCertificate(tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned)))
+        return UntrustedCertificate(untrusted(origin(url).netloc, trust_for(url, environ, pinned)))
     return ServiceError(f"{label}: TLS error: {_reason(exc)}")
 
 

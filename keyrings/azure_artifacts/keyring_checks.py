@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._log import one_line
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from keyring.backend import KeyringBackend
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
@@ -85,7 +87,7 @@ def in_process(url: str, environ: Mapping[str, str]) -> Outcome:
     return ok(f"keyring's chainer asks this backend (priority {ours.priority:g}; {_others(rings)})")
 
 
-def _default_keyring(path: Any) -> str:
+def _default_keyring(path: Path) -> str:
     import configparser
 
     parser = configparser.RawConfigParser()

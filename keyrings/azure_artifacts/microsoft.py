@@ -26,7 +26,6 @@ ENTRA_HOSTS = frozenset(
 
 # The Azure Artifacts credential provider's public client: user sign-in uses it by default.
 DEFAULT_PUBLIC_CLIENT_ID = "d5a56ea4-7369-46b8-a538-c370805301bf"
-AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
 # Tenants a feed's challenge may name that are not a real sign-in tenant.
 MSA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"  # organizations backed by Microsoft accounts

@@ -11,9 +11,18 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Optional
 
-from . import urls
 from ._log import fingerprint, get_logger, one_line, quiet_libraries
 from .config.files import RawConfig, config_path, host_rules, read_config
+from .urls import (
+    FEED_HOSTS,
+    FeedRef,
+    could_be_configured,
+    host_matches,
+    is_url_shaped,
+    parse_host,
+    parse_service,
+)
+from .urls import name_problem as url_name_problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,26 +33,26 @@ if TYPE_CHECKING:
     from .secret import Secret
 
 
-def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[urls.FeedRef], Optional[RawConfig]]:
+def recognise(service: str, environ: Mapping[str, str]) -> tuple[Optional[FeedRef], Optional[RawConfig]]:
     """FeedRef for a service string; the config is read only when the host is not a known one."""
-    ref = urls.parse_service(service)
+    ref = parse_service(service)
     if ref is not None:
         return ref, None
-    if not urls.could_be_configured(service):
+    if not could_be_configured(service):
         return None, None
     raw = read_config(config_path(environ))
     rules = host_rules(raw)
-    return (urls.parse_service(service, rules) if rules else None), raw
+    return (parse_service(service, rules) if rules else None), raw
 
 
 def name_problem(service: str, environ: Mapping[str, str]) -> Optional[str]:
     """Which name (organization, project, feed, view) makes a URL on one of our hosts not ours,
     and why; None when the URL is ours or its host is not (for explain and doctor)."""
-    problem = urls.name_problem(service)
-    if problem is not None or not urls.could_be_configured(service):
+    problem = url_name_problem(service)
+    if problem is not None or not could_be_configured(service):
         return problem
     rules = host_rules(read_config(config_path(environ)))
-    return urls.name_problem(service, rules) if rules else None
+    return url_name_problem(service, rules) if rules else None
 
 
 def unreadable(service: str, raw: Optional[RawConfig]) -> Optional[str]:
@@ -57,23 +66,23 @@ def unreadable(service: str, raw: Optional[RawConfig]) -> Optional[str]:
     if not named:
         return None
     try:
-        host, _port = urls.parse_host(_authority(service))
+        host, _port = parse_host(_authority(service))
     except ValueError:
         return None
     for mentioned, message in named:
         try:
-            if urls.host_matches(host, urls.parse_host(mentioned)[0]):
+            if host_matches(host, parse_host(mentioned)[0]):
                 return message
         except ValueError:
             continue
     return None
 
 
-def url_hint(service: str, ref: Optional[urls.FeedRef], raw: Optional[RawConfig]) -> Optional[str]:
+def url_hint(service: str, ref: Optional[FeedRef], raw: Optional[RawConfig]) -> Optional[str]:
     """A typo or a missing feed in a URL on one of our hosts (see url_hints), else None."""
-    from . import url_hints
+    from .url_hints import hint
 
-    return url_hints.hint(service, ref, host_rules(raw) if raw is not None else ())
+    return hint(service, ref, host_rules(raw) if raw is not None else ())
 
 
 def _why_none(service: str, raw: Optional[RawConfig]) -> None:
@@ -94,7 +103,7 @@ def _near_our_hosts(service: str, raw: Optional[RawConfig]) -> bool:
     """A cheap test before any hint: a built-in feed host's name is in the URL, or the config
     declares hosts at all."""
     lowered = service.lower()
-    return any(host in lowered for host in urls.FEED_HOSTS) or bool(raw is not None and host_rules(raw))
+    return any(host in lowered for host in FEED_HOSTS) or bool(raw is not None and host_rules(raw))
 
 
 def _authority(service: str) -> str:
@@ -110,7 +119,7 @@ def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Option
     return None if ref is None else layer(ref, raw, environ)
 
 
-def layer(ref: urls.FeedRef, raw: Optional[RawConfig], environ: Mapping[str, str]) -> Resolution:
+def layer(ref: FeedRef, raw: Optional[RawConfig], environ: Mapping[str, str]) -> Resolution:
     """Validate the config (pydantic loads only when something in it is wrong) and layer its
     sections for `ref`."""
     from .config.resolve import resolve as layer_sections
@@ -132,7 +141,7 @@ def lookup(
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
     if ref is None:
-        if urls.is_url_shaped(service):
+        if is_url_shaped(service):
             _why_none(service, raw)
         return None
     log = get_logger()
@@ -179,9 +188,9 @@ def lookup(
         return None
     if found.key is not None and ctx.checkpoint is not None:
         try:
-            from . import warm as warm_index
+            from .warm import write
 
-            warm_index.write(state, service, config, found.key, ctx.checkpoint)
+            write(state, service, config, found.key, ctx.checkpoint)
         except OSError as exc:
             log.debug("warm index not written: %s", exc.__class__.__name__)
     return found.username, found.secret
@@ -203,10 +212,10 @@ def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None)
 
 
 def _warm(service: str, config: Path, state: Path, environ: Mapping[str, str]) -> Optional[CachedSecret]:
-    from . import warm
+    from .warm import read
 
     try:
-        return warm.read(state, service, config, environ)
+        return read(state, service, config, environ)
     except OSError:
         return None
 

@@ -110,8 +110,24 @@ def ssl_context(trust: Trust) -> Any:
     with _lock:
         context = _contexts.get(trust)
         if context is None:
-            context = _build_context(trust)
+            context = _for_urllib3(_build_context(trust))
             _contexts[trust] = context
+    return context
+
+
+def _for_urllib3(context: Any) -> Any:
+    """urllib3 1.x wraps a socket to an IP address without `server_hostname`, which a context that
+    checks host names refuses ("check_hostname requires server_hostname"). With `check_hostname`
+    off and certificates still required, urllib3 1.x matches the host name itself
+    (`connection.py`: `_match_hostname` when the context does not), so verification is the same;
+    urllib3 2 passes the name and the context keeps checking it."""
+    import ssl
+
+    from urllib3 import __version__ as urllib3_version  # type: ignore[attr-defined]
+
+    if urllib3_version.startswith("1.") and type(context) is ssl.SSLContext:
+        context.check_hostname = False
+        assert context.verify_mode == ssl.CERT_REQUIRED
     return context
 
 

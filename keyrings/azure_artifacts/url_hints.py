@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, Optional
 from urllib.parse import urlsplit
 
-from . import urls
+from .urls import host_matches, is_feed_host, parse_service
 
 if TYPE_CHECKING:
     from .urls import FeedRef, HostRule
@@ -30,9 +30,9 @@ def on_our_host(service: str, rules: Iterable[HostRule] = ()) -> bool:
         return False
     if not host:
         return False
-    if urls.is_feed_host(host):
+    if is_feed_host(host):
         return True
-    return any(urls.host_matches(host, rule.host) for rule in rules)
+    return any(host_matches(host, rule.host) for rule in rules)
 
 
 def hint(service: str, ref: Optional[FeedRef], rules: Iterable[HostRule] = ()) -> Optional[str]:
@@ -44,7 +44,7 @@ def hint(service: str, ref: Optional[FeedRef], rules: Iterable[HostRule] = ()) -
     parts = urlsplit(service if "://" in service else f"https://{service}")
     if ref is None and parts.scheme.lower() == "http":
         fixed = parts._replace(scheme="https").geturl()
-        if urls.parse_service(fixed, rules) is not None:
+        if parse_service(fixed, rules) is not None:
             return f"{service}: http: a token is only ever sent over https (did you mean {fixed}?)"
     segments = parts.path.split("/")
     for index, segment in enumerate(segments):
@@ -106,7 +106,7 @@ def why_not_ours(url: str, recognised: Callable[[str], bool]) -> tuple[str, str]
         return "http: a token is only ever sent over https", "use https://" + url.split("://", 1)[1]
     if port and ours(host):
         return f"{host} on port {port}: feeds are served on port 443 only", f"remove :{port} from the URL"
-    if urls.is_feed_host(host):
+    if is_feed_host(host):
         return (
             "not a feed URL: expected https://pkgs.dev.azure.com/ORG[/PROJECT]/_packaging/FEED/...",
             CONNECT,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import quote, unquote
 
-from . import names
 from .hostnames import host_matches, parse_host, parse_host_pattern
+from .names import describe, feed_problem, is_dns_label, org_problem, project_problem
 
 __all__ = [
     "FEED_HOSTS",
@@ -164,7 +164,7 @@ def _segment(name: str) -> str:
 
 
 def _label(org: str) -> str:
-    if not names.is_dns_label(org):
+    if not is_dns_label(org):
         raise ValueError(f"organization '{org[:80]}' cannot be part of a host name")
     return org.lower()
 
@@ -276,15 +276,15 @@ def name_problem(service: object, rules: Iterable[HostRule] = ()) -> Optional[st
 def names_problem(ref: FeedRef) -> Optional[str]:
     """The first of org, project, feed, view that breaks Azure DevOps' naming rules, described."""
     checks = (
-        ("organization", ref.org, lambda n: names.org_problem(n, services=ref.kind != "configured")),
-        ("project", ref.project, names.project_problem),
-        ("feed", ref.feed, names.feed_problem),
-        ("view", ref.view, names.feed_problem),
+        ("organization", ref.org, lambda n: org_problem(n, services=ref.kind != "configured")),
+        ("project", ref.project, project_problem),
+        ("feed", ref.feed, feed_problem),
+        ("view", ref.view, feed_problem),
     )
     for kind, name, problem in checks:
         why = None if name is None else problem(name)
         if why is not None:
-            return names.describe(kind, name or "", why)
+            return describe(kind, name or "", why)
     return None
 
 

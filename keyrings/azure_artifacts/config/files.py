@@ -34,9 +34,6 @@ class RawConfig:
     hosts_mentioned: tuple[str, ...] = ()  # host="..." values found in a file that cannot be parsed
     near_miss_hosts: tuple[tuple[str, str], ...] = ()  # (host, message) of near-miss sections
 
-    def all_problems(self) -> list[str]:
-        return [*self.problems, *(what for _name, what in self.section_problems)]
-
 
 def config_path(environ: Mapping[str, str]) -> Path:
     """`KEYRINGS_AZURE_ARTIFACTS_CONFIG`, else keyring's own keyringrc.cfg."""

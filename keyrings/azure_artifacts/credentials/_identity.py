@@ -55,15 +55,15 @@ def _transport_failure(exc: Exception) -> AzureArtifactsError:
     import os
     import re
 
-    from .. import tls
+    from ..tls import hide_userinfo, is_untrusted, origin_key, trust_for, untrusted
 
     text = str(getattr(exc, "message", None) or exc)
-    if tls.is_untrusted(exc):
+    if is_untrusted(exc):
         where = re.search(r"host='([^']+)', port=(\d+)", text)
         url = f"https://{where.group(1)}:{where.group(2)}/" if where else ""
-        host = tls.origin_key(url).split("://", 1)[1] if where else "the server"
-        return UntrustedCertificate(tls.untrusted(host, tls.trust_for(url, os.environ)))
-    return AuthenticationFailed(one_line(tls.hide_userinfo(text)))
+        host = origin_key(url).split("://", 1)[1] if where else "the server"
+        return UntrustedCertificate(untrusted(host, trust_for(url, os.environ)))
+    return AuthenticationFailed(one_line(hide_userinfo(text)))
 
 
 def process_timeout(options: FlowOptions) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from typing import Any
+from collections.abc import Mapping
 
 from ..errors import AuthenticationFailed
 from ._util import one_line
@@ -69,7 +69,7 @@ class _Waiting:
         self.deadline = deadline
         self.said = time.monotonic()
 
-    def __call__(self, flow: Any) -> bool:
+    def __call__(self, flow: Mapping[str, object]) -> bool:
         now = time.time()
         if now >= self.deadline:
             return True

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import AuthenticationFailed, AzureArtifactsError, UntrustedCertificate
 from ._util import env_value, one_line
 from .base import AccessToken, Flow, FlowOptions
+
+if TYPE_CHECKING:
+    from ..http import Http
 
 TOKEN_FILE = "AZURE_FEDERATED_TOKEN_FILE"
 GITHUB_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
@@ -58,7 +61,7 @@ def read_token_file(path: str) -> str:
     return token
 
 
-def github_token(http: Any, url: str, request_token: str) -> str:
+def github_token(http: Http, url: str, request_token: str) -> str:
     """Ask the Actions runtime for an ID token with the Entra federation audience."""
     if not url.lower().startswith("https://"):
         raise AuthenticationFailed(f"{GITHUB_URL} is not an https URL")

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from ..http import HttpResponse
 
 __all__ = [
-    "HOST_KINDS",
     "IssuedToken",
     "format_valid_to",
+    "json_body",
     "parse_valid_to",
+    "refuse",
+    "split_scopes",
 ]
 
 

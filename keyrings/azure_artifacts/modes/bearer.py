@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import CachedMode, identity_meta
+from .base import identity_meta
+from .cached import CachedMode
 
 if TYPE_CHECKING:
     from ..cache import CachedSecret

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 from .._log import get_logger, one_line
 from ..errors import AzureArtifactsError, ServiceError, TokenRefused
 from ..microsoft import SESSION_TOKEN_MAX_LIFETIME
-from . import CachedMode, identity_meta, request_scopes
+from .base import identity_meta, request_scopes
+from .cached import CachedMode
 
 if TYPE_CHECKING:
     from pathlib import Path

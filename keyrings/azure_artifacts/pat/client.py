@@ -54,8 +54,8 @@ def build_pat_request(display_name: str, scopes: Sequence[str], valid_to: dateti
     }
 
 
-def parse_pat(data: Any, what: str, display_name: str = "") -> IssuedToken:
-    """An IssuedToken from a `patToken` object (token may be absent in listings)."""
+def parse_pat(data: object, what: str, display_name: str = "") -> IssuedToken:
+    """An IssuedToken from a `patToken` object (a missing token reads as "")."""
     if not isinstance(data, dict):
         raise ServiceError(f"{what}: the answer has no patToken")
     try:
@@ -138,17 +138,3 @@ def revoke_pat(http: Http, vssps_url: str, entra_token: str, authorization_id: s
         return
     refuse(response, f"revoking PAT {authorization_id} on {host}", host)
     get_logger().debug("pat: revoked %s on %s", authorization_id, host)
-
-
-def list_pats(http: Http, vssps_url: str, entra_token: str) -> list[IssuedToken]:
-    """The caller's PATs in this organization (no secrets: `token` is empty), first page only."""
-    url = pats_url(vssps_url)
-    host = urlsplit(url).netloc
-    what = f"listing PATs on {host}"
-    response = http.request("GET", url, headers=_headers(entra_token))
-    refuse(response, what, host)
-    data = json_body(response, what)
-    items = data.get("patTokens")
-    if not isinstance(items, list):
-        raise ServiceError(f"{what}: the answer has no patTokens")
-    return [parse_pat(item, what) for item in items]

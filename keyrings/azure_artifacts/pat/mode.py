@@ -5,17 +5,19 @@ under the key's lock, so concurrent processes create one between them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .._log import fingerprint, get_logger, one_line
 from ..errors import AuthenticationFailed, AzureArtifactsError
-from ..modes import LOCK_TIMEOUT, secret_key, settled_key
+from ..modes.base import LOCK_TIMEOUT, Held, secret_key, settled_key
 from ..secret import Secret
-from .policy import Action, StoredPat
+from .policy import Action, StoredPat, keeps_current
 
 if TYPE_CHECKING:
     from ..exchange import IssuedToken
+    from ..http import HttpResponse
     from ..signin import Grant, SignIn
+    from ..urls import FeedRef
 
 # Stored PATs the token service accepted in this process: asked once, not on every lookup.
 _accepted: set[str] = set()
@@ -36,20 +38,27 @@ class PatMode:
         ref = signin.resolution.ref
         return secret_key(signin, project=(ref.project or "").lower(), feed=(ref.feed or "").lower())
 
-    def state(self, signin: SignIn, key: str) -> tuple[Optional[StoredPat], Action]:
+    def peek(self, signin: SignIn) -> Optional[Held]:
+        """The stored PAT a lookup here would start from (whether it is still accepted is asked
+        only by `obtain`)."""
+        found = signin.ctx.pat_store().get(self.key(signin))
+        return None if found is None else Held(self.kind, found.expires_at)
+
+    def state(self, signin: SignIn, key: str) -> tuple[Optional[StoredPat], Action, bool]:
+        """The stored PAT, what the policy says to do with it, and whether the token service
+        refused it the last time it was asked."""
         from .policy import decide, pat_scopes
 
         settings, ref = signin.resolution.settings, signin.resolution.ref
         store = signin.ctx.pat_store()
         stored = store.get(key)
+        refused = stored is not None and store.refused(key)
         wanted = pat_scopes(settings.scopes, ref.upload)
-        action = decide(stored, signin.ctx.now(), settings.pat_renew_before, wanted, ref.upload)
-        if stored is not None and action is not Action.CREATE and store.refused(key):
-            action = Action.REPLACE  # refused by the token service: nothing left to revoke
+        action = decide(stored, signin.ctx.now(), settings.pat_renew_before, wanted, ref.upload, refused)
         get_logger().debug(
             "pat: %s (%s)", action.value, f"expires_at={stored.expires_at}" if stored else "none stored"
         )
-        return stored, action
+        return stored, action, refused
 
     def obtain(self, signin: SignIn, username: Optional[str]) -> Secret:
         from ..config.settings import cannot_work
@@ -60,7 +69,7 @@ class PatMode:
         log = get_logger()
         ctx, ref = signin.ctx, signin.resolution.ref
         key = self.key(signin)
-        stored, action = self.state(signin, key)
+        stored, action, _refused = self.state(signin, key)
         if stored is not None and action is Action.REUSE:
             if self.accepted(signin, stored):
                 log.debug("using stored PAT %s", fingerprint(stored.secret))
@@ -68,21 +77,20 @@ class PatMode:
             log.debug("pat: the stored PAT for '%s' was refused (revoked or expired)", ref.org)
             ctx.pat_store().mark_refused(key)
         with ctx.secret_cache().lock(key, timeout=LOCK_TIMEOUT):
-            stored, action = self.state(signin, key)  # another process may have made one
+            stored, action, refused = self.state(signin, key)  # another process may have made one
             if stored is not None and action is Action.REUSE:
                 return self._secret(stored, username)
-            was_refused = stored is not None and ctx.pat_store().refused(key)
             try:
                 created = self.create(signin, key, stored, action)
-                if was_refused:
+                if refused:
                     log.warning(
                         "the stored PAT for '%s' was refused (revoked or expired): replaced it with a "
                         "new one", ref.org
                     )  # fmt: skip
                 return self._secret(created, username)
             except AzureArtifactsError as exc:
-                if stored is None or action is not Action.ROTATE:
-                    if stored is not None and action is Action.REPLACE and ctx.pat_store().refused(key):
+                if stored is None or not keeps_current(action):
+                    if refused and action is Action.REPLACE:
                         raise AuthenticationFailed(
                             f"the stored PAT for '{ref.org}' was refused and no new one could be made: "
                             f"{one_line(exc)}"
@@ -207,7 +215,7 @@ _ANONYMOUS_IDS = frozenset(
 )
 
 
-def anonymous(response: Any) -> bool:
+def anonymous(response: HttpResponse) -> bool:
     """A 2xx `connectionData` answer that names the anonymous identity (or no identity at all)."""
     if not 200 <= response.status_code < 300:
         return False
@@ -226,7 +234,7 @@ def anonymous(response: Any) -> bool:
     )
 
 
-def same_feed(pat: StoredPat, ref: Any) -> bool:
+def same_feed(pat: StoredPat, ref: FeedRef) -> bool:
     """A stored PAT belongs to `ref`: same host and org; project and feed when both name one."""
     if pat.host != ref.netloc.lower() or pat.org.lower() != ref.org.lower():
         return False

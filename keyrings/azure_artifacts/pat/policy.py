@@ -28,7 +28,7 @@ class Action(enum.Enum):
     CREATE = "create"  # nothing usable stored
     REUSE = "reuse"  # valid for longer than the renewal window
     ROTATE = "rotate"  # still valid but inside the window: create a new one, then revoke this one
-    REPLACE = "replace"  # expired (or about to): create a new one; nothing left to revoke
+    REPLACE = "replace"  # expired, about to, or refused: create a new one; nothing left to revoke
 
 
 @dataclass(frozen=True)
@@ -148,18 +148,28 @@ def decide(
     renew_before: int,
     wanted: Sequence[str],
     upload: bool,
+    refused: bool = False,
 ) -> Action:
-    """What to do with `stored` for a lookup that needs `wanted` scopes."""
+    """What to do with `stored` for a lookup that needs `wanted` scopes; `refused`: the token
+    service refused it the last time it was asked (revoked or expired on the server)."""
     if stored is None or not stored.secret:
         return Action.CREATE
     if not set(wanted) <= set(stored.scopes) or (upload and not can_upload(stored.scopes)):
         return Action.CREATE  # a different PAT's business; this one is left alone
+    if refused:
+        return Action.REPLACE  # nothing left to revoke
     remaining = stored.expires_at - now
     if remaining <= MIN_REMAINING:
         return Action.REPLACE
     if remaining <= renew_window(stored.expires_at - stored.created_at, renew_before):
         return Action.ROTATE
     return Action.REUSE
+
+
+def keeps_current(action: Action) -> bool:
+    """When making the new PAT fails: a rotation keeps handing out the current one until it
+    expires; anything else has no usable PAT to fall back on."""
+    return action is Action.ROTATE
 
 
 def valid_to(now: float, duration: int) -> datetime:

@@ -24,11 +24,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .._log import fingerprint, get_logger
 from ..cache import is_key
 from ..statefs import atomic_write_json, probe_writable, read_json, remove, write_failed
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 from .policy import StoredPat
 
 FILE = "file"
@@ -54,19 +57,19 @@ def _reentry_guard() -> Iterator[bool]:
         _guard.active = False
 
 
-def backend_name(backend: Any) -> str:
+def backend_name(backend: KeyringBackend) -> str:
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _priority(backend: Any) -> float:
+def _priority(backend: KeyringBackend) -> float:
     try:
         return float(backend.priority)
     except Exception:  # a backend that cannot tell is not viable
         return 0.0
 
 
-def storage_backends(backends: Iterable[Any]) -> list[Any]:
+def storage_backends(backends: Iterable[KeyringBackend]) -> list[KeyringBackend]:
     """Backends that may hold our PATs, best first: not us, not the chainer, priority > 0."""
     from keyring.backends.chainer import ChainerBackend
 
@@ -80,7 +83,7 @@ def storage_backends(backends: Iterable[Any]) -> list[Any]:
     return sorted(usable, key=_priority, reverse=True)
 
 
-def installed_backends() -> list[Any]:
+def installed_backends() -> list[KeyringBackend]:
     """Every viable backend keyring knows (cached by keyring); never `get_keyring()`."""
     with _reentry_guard() as nested:
         if nested:
@@ -97,7 +100,7 @@ def installed_backends() -> list[Any]:
 class PatStore:
     """PAT records by key: secret in the best other backend that takes it, else in a 0600 file."""
 
-    def __init__(self, directory: Path, backends: Optional[list[Any]] = None) -> None:
+    def __init__(self, directory: Path, backends: Optional[list[KeyringBackend]] = None) -> None:
         """`backends`: keyring backends to try, best first (default: the installed ones)."""
         self.directory = Path(directory)
         self._backends = backends
@@ -106,7 +109,7 @@ class PatStore:
         return f"PatStore({str(self.directory)!r})"
 
     @property
-    def backends(self) -> list[Any]:
+    def backends(self) -> list[KeyringBackend]:
         if self._backends is None:
             self._backends = installed_backends()
         return self._backends
@@ -231,7 +234,7 @@ class PatStore:
                 return backend_name(backend)
         return None
 
-    def _read(self, backend: Any, service: str, key: str) -> Optional[str]:
+    def _read(self, backend: KeyringBackend, service: str, key: str) -> Optional[str]:
         with _reentry_guard() as nested:
             if nested:
                 return None
@@ -244,7 +247,7 @@ class PatStore:
                 return None
         return raw if isinstance(raw, str) and raw else None
 
-    def _backend(self, name: str) -> Optional[Any]:
+    def _backend(self, name: str) -> Optional[KeyringBackend]:
         return next((b for b in self.backends if backend_name(b) == name), None)
 
     def _drop_from_keyring(self, name: str, key: str) -> None:
@@ -253,7 +256,7 @@ class PatStore:
             for service in (service_name(key), SERVICE):  # and an older version's shared record
                 self._delete(backend, service, key)
 
-    def _delete(self, backend: Any, service: str, key: str) -> None:
+    def _delete(self, backend: KeyringBackend, service: str, key: str) -> None:
         with _reentry_guard() as nested:
             if nested:
                 return
@@ -270,7 +273,7 @@ def service_name(key: str) -> str:
     return f"{SERVICE} {key}"
 
 
-def fits(backend: Any, secret: str) -> bool:
+def fits(backend: KeyringBackend, secret: str) -> bool:
     """False when Windows Credential Manager would refuse the secret (UTF-16, 2560 bytes)."""
     if not type(backend).__module__.startswith(WINDOWS_BACKEND):
         return True

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..urls import FeedRef
     from ._edits import Feed
 
-__all__ = ["TOOLS", "FileEdit", "SetupError", "add_parser", "apply", "plan", "run"]
+__all__ = ["DESCRIPTION", "TOOLS", "FileEdit", "Setup", "SetupError", "apply", "prepare", "usage_problem"]
 
 TOOLS = ("pip", "uv", "poetry", "pdm", "hatch", "twine")
 DEFAULT_USERNAME = "VssSessionToken"
