@@ -302,10 +302,12 @@ SETPRIV = shutil.which("setpriv")
 
 
 def interpreter_runs_as_nobody() -> bool:
-    """A pyenv interpreter under root's 0700 home (its libpython included) cannot be started by
-    another user at all: then there is nothing to test as that user."""
+    """A pyenv interpreter under root's 0700 home (its libpython included), or an environment
+    whose packages another user cannot read, cannot run a lookup as that user at all: then
+    there is nothing to test as that user."""
+    probe = "import urllib3, requests, msal, keyrings.azure_artifacts.service"
     done = subprocess.run(
-        [str(SETPRIV), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", "pass"],
+        [str(SETPRIV), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", probe],
         capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     return done.returncode == 0
@@ -325,7 +327,7 @@ def test_a_lookup_as_a_user_who_cannot_write_the_state_directory(
     """Owned by the user but read-only: the secret comes back uncached, with one line. Owned by
     root (as after a run with sudo, or an elevated shell on Windows): refused in one line."""
     if not interpreter_runs_as_nobody():
-        pytest.skip(f"{sys.executable} cannot be started as nobody (its files are private to root)")
+        pytest.skip(f"{sys.executable} and its packages cannot be loaded as nobody (files private to root)")
     base = Path(tempfile.mkdtemp(prefix="state-as-nobody-", dir="/tmp"))
     try:
         base.chmod(0o755)
