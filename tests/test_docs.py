@@ -217,7 +217,34 @@ def cli_setup(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[st
     return done, example("cli-setup")
 
 
+def setup_pip(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`setup --tool pip --dry-run` for the page's URL, into the user's pip.conf."""
+    import os
+
+    shown = example("setup-pip")
+    command = shown.splitlines()[0]
+    url = command.split()[3]
+    os.environ.pop(
+        "PIP_CONFIG_FILE", None
+    )  # /dev/null (pip reads no file) is refused; monkeypatch restores it
+    code, out, err = run_cli(capsys, "setup", url, "--tool", "pip", "--dry-run")
+    assert code == 0, err
+    out = out.replace(str(cli_env.root / "config"), "~/.config")
+    return f"{command}\n{out}", shown
+
+
+def uv_project(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """The page's copy of the uv example project's settings: the file without its comments."""
+    text = (ROOT / "examples" / "uv-project" / "pyproject.toml").read_text(encoding="utf-8")
+    tail = text[text.index("[tool.uv]") :]
+    lines = [line for line in tail.splitlines() if not line.lstrip().startswith("#")]
+    kept = re.sub(r"\n{3,}", "\n\n", "\n".join(lines).strip() + "\n")
+    return kept, example("uv-project")
+
+
 RUNNERS: dict[str, Callable[..., tuple[str, str]]] = {
+    "setup-pip": setup_pip,
+    "uv-project": uv_project,
     "layered-explain": explain_layered,
     "check-output": check_mistakes,
     "cli-session": cli_session,
