@@ -10,6 +10,12 @@ round's own ratio against the foreign lookup of that round), peak memory and the
 round trips the fake saw. Nothing here is a test: timings are reported, never asserted.
 
     python benchmarks/run.py [--runs 20] [--workdir DIR] [--importtime]
+    unshare --mount python benchmarks/run.py --os-store ...   # Linux, root
+
+`--os-store` measures the default trust path (the OS trust store, through truststore on
+Python >= 3.10) instead of a CA named by REQUESTS_CA_BUNDLE: the fake's CA is appended to a
+copy of the system bundle, bind-mounted over it, and no CA variable is set. The mount is made
+in this process's mount namespace, hence `unshare --mount`.
 """
 
 from __future__ import annotations
@@ -133,12 +139,29 @@ def import_times(python: Path, url: str, env: dict[str, str], top: int = 14) -> 
     return sorted(rows, reverse=True)[:top]
 
 
+def trust_through_os_store(ca_path: str, home: Path) -> None:
+    """Bind-mount the system bundle plus the fake's CA over the system bundle (this namespace only)."""
+    import ssl
+
+    system = Path(os.path.realpath(ssl.get_default_verify_paths().openssl_cafile))
+    bundle = home / "os-store.pem"
+    bundle.write_bytes(system.read_bytes() + b"\n" + Path(ca_path).read_bytes())
+    done = subprocess.run(["mount", "--bind", str(bundle), str(system)], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"--os-store: cannot bind-mount over {system} (run under `unshare --mount`): {done.stderr}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="rounds; every scenario runs once per round")
     parser.add_argument("--workdir", type=Path, help="reuse virtual environments kept here")
     parser.add_argument(
         "--importtime", action="store_true", help="also show `-X importtime` top entries of the cold lookup"
+    )
+    parser.add_argument(
+        "--os-store",
+        action="store_true",
+        help="trust the fake through the OS store (run under unshare --mount)",
     )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -181,6 +204,10 @@ def main() -> int:
                 REQUESTS_CA_BUNDLE=fake.ca_path,
                 PATH=str(home / "bin"),  # no `az` to find: the chain goes straight to its flow
             )
+            if args.os_store:
+                trust_through_os_store(fake.ca_path, home)
+                for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+                    clean.pop(name, None)
             sp_env = {
                 **clean,
                 "AZURE_TENANT_ID": fake.default_tenant,

@@ -47,6 +47,7 @@ SAMPLES = {
     "token_file": ["~/pat.txt", " "],
     "vssps_url": ["https://vssps.dev.azure.com/{org}", "ftp://x"],
     "timeout": ["20", "0.5", "0", "700", "x"],
+    "ca_bundle": ["/etc/pki/company-ca.pem", "  "],
     "path_prefix": ["/tfs/", "tfs", "/a b"],
     "allow_http": ["yes", "off", "maybe"],
 }

@@ -225,6 +225,6 @@ def test_discover_untrusted_tls_fails_cleanly(fake: object, monkeypatch: pytest.
 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
     http = Http(timeout=5, retries=0)
-    with pytest.raises(ServiceError, match="TLS error"):
+    with pytest.raises(ServiceError, match="certificate not trusted by REQUESTS_CA_BUNDLE"):
         discover(http, fake.feed_url("contoso", "main"))  # type: ignore[attr-defined]
     http.close()

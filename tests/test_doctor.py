@@ -24,7 +24,18 @@ APP_ID = "d0c70000-0000-4000-8000-00000000d0c7"
 APP_SECRET = "doctor-app-secret-Qx81"
 OTHER_TENANT = "0badc0de-0000-4000-8000-000000000bad"
 USER = "user@contoso.com"  # the fake `az` is signed in as this user
-STEPS = ["url", "keyring", "keyring on PATH", "config", "state", "tenant", "credential", "exchange", "feed"]
+STEPS = [
+    "url",
+    "keyring",
+    "keyring on PATH",
+    "config",
+    "state",
+    "tls",
+    "tenant",
+    "credential",
+    "exchange",
+    "feed",
+]
 # Everything that could give the lookup a credential or change keyring's choice on this machine.
 CLEARED = (
     "CI", "TF_BUILD", "GITHUB_ACTIONS", "AZURE_DEVOPS_EXT_PAT", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",

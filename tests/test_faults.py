@@ -170,7 +170,8 @@ def test_missing_ca_bundle_fails_cleanly(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))  # requests reads os.environ
     env = make_env(fake, clean_env, REQUESTS_CA_BUNDLE=str(tmp_path / "gone.pem"))
     assert lookup(fake, env) is None
-    assert any("CA certificate bundle" in line for line in logged.warnings()), logged.lines()
+    missing = f"REQUESTS_CA_BUNDLE names {tmp_path / 'gone.pem'}, which does not exist"
+    assert any(missing in line for line in logged.warnings()), logged.lines()
 
 
 def test_unreachable_server_fails_fast(

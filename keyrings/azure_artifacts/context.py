@@ -3,6 +3,7 @@ shared by every step. Tests pass their own environment, clock and terminal answe
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
     from .pat.store import PatStore
 
 CI_VARIABLES = ("CI", "TF_BUILD", "GITHUB_ACTIONS")
-# One HTTP client per timeout for the whole process: lookups for several feeds (pip asks for
-# each index) reuse its connections.
-_POOL: dict[float, Http] = {}
+# One HTTP client per timeout, trust and proxy settings for the whole process: lookups for
+# several feeds (pip asks for each index) reuse its connections.
+_POOL: dict[tuple[Any, ...], Http] = {}
 
 
 def is_interactive(setting: str, environ: Mapping[str, str], stderr_isatty: Optional[bool] = None) -> bool:
@@ -45,7 +46,9 @@ class Context:
     stderr_isatty: Optional[bool] = None
     inputs: Optional[Inputs] = None  # set by the lookup that records what it reads
     checkpoint: Optional[dict[str, Any]] = None  # the inputs that decided which cache entry to read
-    _http: dict[float, Http] = field(default_factory=lambda: _POOL, repr=False)
+    _http: dict[tuple[Any, ...], Http] = field(default_factory=lambda: _POOL, repr=False)
+    # The current lookup's `ca_bundle`: its feed origin -> the bundle (see `use_ca_bundle`).
+    _pinned: dict[str, str] = field(default_factory=dict, repr=False)
     _pats: Optional[PatStore] = field(default=None, repr=False)
     _state: Optional[Path] = field(default=None, repr=False)
 
@@ -75,12 +78,27 @@ class Context:
             self._pats = PatStore(self.state_dir() / "pats")
         return self._pats
 
-    def http(self, timeout: float) -> Http:
-        if timeout not in self._http:
-            from .http import Http
+    def use_ca_bundle(self, feed_url: str, bundle: Optional[str]) -> None:
+        """Requests to the feed's origin are verified with `bundle` (a section's `ca_bundle`), or
+        with the trust every other request gets when None; set per lookup."""
+        self._pinned.clear()
+        if bundle:
+            from .tls import origin_key
 
-            self._http[timeout] = Http(timeout=timeout)
-        return self._http[timeout]
+            self._pinned[origin_key(feed_url)] = bundle
+
+    def http(self, timeout: float) -> Http:
+        from .tls import environ_key
+
+        pinned = tuple(sorted(self._pinned.items()))
+        key = (timeout, environ_key(os.environ), pinned)
+        if key not in self._http:
+            from .http import Http
+            from .tls import bundle_trust
+
+            trusts = {where: bundle_trust(path) for where, path in pinned}
+            self._http[key] = Http(timeout=timeout, pinned=trusts)
+        return self._http[key]
 
     def note_file(self, path: Path) -> None:
         """The answer depends on this file: the warm path must see it unchanged."""

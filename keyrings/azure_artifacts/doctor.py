@@ -110,6 +110,7 @@ class _Doctor:
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
             ("config", self.config_step, ("url",)),
             ("state", self.state_step, ("url",)),
+            ("tls", self.tls_step, ("url", "config")),
             ("tenant", self.tenant_step, ("url", "config", "state")),
             ("credential", self.credential_step, ("url", "config", "state")),
             ("exchange", self.exchange_step, ("url", "config", "state", "credential")),
@@ -143,6 +144,7 @@ class _Doctor:
         checked = App(self.environ).check()
         self.resolution = resolution = service.resolve(self.url, self.environ)
         assert resolution is not None  # the url step recognised it
+        self.ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
         problems = list(resolution.errors) or checked.problems
         if problems:
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -152,6 +154,12 @@ class _Doctor:
         chain = " -> ".join(SignIn(resolution, self.ctx).chain()) or "-"
         used = applied or "no section applies: defaults"
         return ok(f"{checked.path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}")
+
+    def tls_step(self) -> Outcome:
+        from .tls_probe import check
+
+        assert self.resolution is not None
+        return check(self.resolution)
 
     def _signin(self) -> _RecordingSignIn:
         if self.signin is None:

@@ -39,3 +39,8 @@ class ChainFailed(AuthenticationFailed):
 
 class ServiceError(AzureArtifactsError):
     """Azure DevOps or Entra ID answered with something we cannot use (after retries)."""
+
+
+class UntrustedCertificate(ServiceError):
+    """A server's certificate did not verify: the host, the trust checked against and the fixes
+    (tls.untrusted). Not a flow's failure: it ends the chain with its own message."""

@@ -11,7 +11,10 @@ Retry policy (urllib3 `Retry` through a requests adapter):
   (nothing was sent) and HTTP 429/503 (the server said "not now"). A read timeout or
   a 500/502/504 after a POST is *not* retried: a PAT creation that did succeed
   server-side would otherwise be created twice.
-- 4xx other than 429 are never retried (an auth refusal will not change).
+- 4xx other than 429 are never retried (an auth refusal will not change), nor TLS errors (an
+  untrusted certificate will not become trusted).
+
+Trust (OS store, CA bundles) and proxies are decided in `tls.py` for every client we use.
 
 Redirects are followed by hand (at most `MAX_REDIRECTS`): the Authorization header
 is dropped whenever scheme, host or port change, and an https -> http downgrade is
@@ -28,14 +31,18 @@ place that reads all three answers as "refused".
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from ._log import get_logger, redact
 from .errors import ServiceError
 from .urls import origin
+
+if TYPE_CHECKING:
+    from .tls import Trust
 
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 10.0
@@ -91,10 +98,22 @@ def _retry_class() -> type[Any]:
 class Http:
     """A requests session with our timeout, retry and redirect policy; one per process is enough."""
 
-    def __init__(self, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5) -> None:
+    def __init__(
+        self,
+        timeout: float = 20.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        *,
+        environ: Mapping[str, str] | None = None,
+        pinned: Mapping[str, Trust] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        # Trust and proxies come from the process environment, as for requests, msal and
+        # azure-core (tls.py); `pinned`: an origin's own CA bundle.
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.pinned = dict(pinned or {})
         self._session: Any = None
 
     def __repr__(self) -> str:
@@ -102,8 +121,7 @@ class Http:
 
     def _get_session(self) -> Any:
         if self._session is None:
-            import requests
-            from requests.adapters import HTTPAdapter
+            from . import tls
 
             retry_cls = _retry_class()
             kwargs: dict[str, Any] = {
@@ -124,13 +142,11 @@ class Http:
             params = inspect.signature(retry_cls.__init__).parameters
             if "backoff_jitter" in params:
                 kwargs["backoff_jitter"] = self.backoff
+            if "other" in params:  # TLS failures (a certificate will not become trusted): no retry
+                kwargs["other"] = 0
             if "backoff_max" in params:
                 kwargs["backoff_max"] = 8.0
-            adapter = HTTPAdapter(max_retries=retry_cls(**kwargs))
-            session = requests.Session()
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            self._session = session
+            self._session = tls.session(self.environ, self.pinned, max_retries=retry_cls(**kwargs))
         return self._session
 
     def close(self) -> None:
@@ -184,9 +200,11 @@ class Http:
             except requests.exceptions.Timeout:
                 raise ServiceError(f"{label}: timed out after {self.timeout:g} s") from None
             except requests.exceptions.SSLError as exc:
-                raise ServiceError(f"{label}: TLS error: {_reason(exc)}") from None
+                raise tls_failure(exc, label, current, self.environ, self.pinned) from None
             except requests.exceptions.RetryError:
                 raise ServiceError(f"{label}: gave up after {self.retries} retries") from None
+            except requests.exceptions.ProxyError as exc:
+                raise ServiceError(f"{label}: proxy failed: {_reason(exc)}") from None
             except requests.exceptions.ConnectionError as exc:
                 if _is_timeout(exc):
                     raise ServiceError(f"{label}: timed out after {self.timeout:g} s") from None
@@ -298,13 +316,34 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(inner, (urllib3.exceptions.TimeoutError, TimeoutError))
 
 
+def tls_failure(
+    exc: BaseException,
+    label: str,
+    url: str,
+    environ: Mapping[str, str],
+    pinned: Mapping[str, Trust] | None = None,
+) -> ServiceError:
+    """The error for a TLS failure: an untrusted certificate is `UntrustedCertificate` (host,
+    trust checked against, the fixes; the request is in the debug log); anything else its reason."""
+    from . import tls
+
+    if tls.is_untrusted(exc):
+        get_logger().debug("http: %s: %s", label, _reason(exc))
+        return tls.UntrustedCertificate(
+            tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned))
+        )
+    return ServiceError(f"{label}: TLS error: {_reason(exc)}")
+
+
 def _reason(exc: BaseException) -> str:
     """A short, secret-free reason for a transport error: the root cause, minus pool noise."""
     inner = _innermost(exc)
     text = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
     text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
     text = re.sub(r"HTTPS?Connection(?:Pool)?\([^)]*\):\s*", "", text)
-    return redact(text)[:200] or type(inner).__name__
+    from .tls import hide_userinfo
+
+    return redact(hide_userinfo(text))[:200] or type(inner).__name__
 
 
 def basic_auth_header(username: str, secret: str) -> str:

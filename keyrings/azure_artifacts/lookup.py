@@ -23,6 +23,7 @@ def obtain(resolution: Resolution, ctx: Context, username: Optional[str] = None)
     A static PAT or an Azure Pipelines credential set now wins over anything cached earlier;
     checking them costs no request.
     """
+    ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
     signin = SignIn(resolution, ctx)
     handed = hand_over(signin, username)
     if handed is None or handed.kind != "static":
@@ -43,6 +44,7 @@ def forget(resolution: Resolution, ctx: Context, revoke: bool = True) -> bool:
     revoked first when `revoke`. True when anything was forgotten."""
     from .pat.mode import PatMode
 
+    ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
     signin = SignIn(resolution, ctx)
     mode = mode_for(resolution.settings.auth)
     used = None if mode.kind == "pat" else mode.key(signin)

@@ -196,6 +196,14 @@ class OptionTable:
         values="seconds, more than 0 and at most 600",
         what="Timeout of every network call.",
     )
+    ca_bundle = Option(
+        values.path,
+        None,
+        values="file path (PEM bundle) or directory of hashed certificates",
+        what="The CAs that verify the feed host's certificate (Azure DevOps Server with an internal CA), "
+        "instead of the OS trust store or `REQUESTS_CA_BUNDLE`; other hosts keep those.",
+        default_text="none: the OS trust store, or `REQUESTS_CA_BUNDLE` / `SSL_CERT_FILE` when set",
+    )
     path_prefix = Option(
         values.path_prefix,
         "",

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
-from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable, UntrustedCertificate
 from ._msal_http import MetadataCachingClient
 from ._util import authority_host, is_microsoft_host, one_line
 from .base import AccessToken, FlowOptions
@@ -56,6 +56,8 @@ def _call(name: str, client: MetadataCachingClient, acquire: Callable[[], Any]) 
 
     try:
         return acquire()
+    except UntrustedCertificate:
+        raise  # its own message, whole (tls.py)
     except AzureArtifactsError as exc:  # ServiceError from our Http: already one safe line
         raise AuthenticationFailed(f"{name}: {one_line(exc)}") from None
     except (MsalServiceError, requests.exceptions.HTTPError):  # a 5xx left after our retries

@@ -104,14 +104,6 @@ class MetadataCachingClient:
         self.last_status: Optional[int] = None
         self._http = http
         self._session: Any = None
-        if http is None:
-            import requests
-            from requests.adapters import HTTPAdapter
-
-            self._session = requests.Session()
-            adapter = HTTPAdapter(max_retries=1)  # what msal mounts on its own session
-            self._session.mount("https://", adapter)
-            self._session.mount("http://", adapter)
 
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> Any:
         if not is_metadata(url):
@@ -145,10 +137,27 @@ class MetadataCachingClient:
             kwargs = {k: v for k, v in kwargs.items() if k in ("params", "data", "headers") and v is not None}
             response = self._http.request(method, url, check=False, **kwargs)
         else:
-            kwargs.setdefault("timeout", self.timeout)
-            response = self._session.request(method, url, **kwargs)
+            response = self._own_request(method, url, **kwargs)
         self.last_status = int(response.status_code)
         return response
+
+    def _own_request(self, method: str, url: str, **kwargs: Any) -> Any:
+        """A request on a session like msal's own (one retry), with our trust and proxies (tls.py);
+        an untrusted certificate becomes our one-line ServiceError."""
+        import os
+
+        import requests
+
+        from .. import tls
+        from ..http import _safe_url, tls_failure
+
+        if self._session is None:
+            self._session = tls.session(os.environ, max_retries=1)  # what msal mounts on its own
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            return self._session.request(method, url, **kwargs)
+        except requests.exceptions.SSLError as exc:
+            raise tls_failure(exc, f"{method} {_safe_url(url)}", url, os.environ) from None
 
     def _write(self, key: str, text: str) -> None:
         if self._store is None:

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Callable, Optional
 
 from .._log import get_logger
-from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, ChainFailed, CredentialUnavailable, UntrustedCertificate
 from ._util import one_line
 from .base import AccessToken, FlowOptions, TokenFlow
 from .names import ALL_NAMES
@@ -124,6 +124,8 @@ class ChainedFlow:
                 attempts.append((flow.name, one_line(exc, "unavailable")))
                 log.debug("credential %s: unavailable (%s)", flow.name, attempts[-1][1])
                 continue
+            except UntrustedCertificate:
+                raise  # the network's answer, not the flow's: the next flow would meet it too
             except AuthenticationFailed as exc:
                 attempts.append((flow.name, one_line(exc)))
                 log.debug("credential %s: failed (%s)", flow.name, attempts[-1][1])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .._text import is_guid
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, AzureArtifactsError, CredentialUnavailable, UntrustedCertificate
 from ..microsoft import DEFAULT_PUBLIC_CLIENT_ID
 from ..urls import origin
 from ._util import authority_host, is_microsoft_host, one_line
@@ -91,16 +91,21 @@ def application(options: FlowOptions, *, broker: bool = False) -> Any:
         "token_cache": cache,
         "timeout": options.timeout,
     }
-    if options.state_dir is not None:
-        from ._msal_http import MetadataCachingClient
+    from ._msal_http import MetadataCachingClient
 
-        # msal ignores `timeout` when given a client: ours applies options.timeout itself.
-        kwargs["http_client"] = MetadataCachingClient(Path(options.state_dir), options.timeout)
+    # msal ignores `timeout` when given a client: ours applies options.timeout itself. Always
+    # ours, so msal's requests get the same trust and proxies as every other (tls.py).
+    state = None if options.state_dir is None else Path(options.state_dir)
+    kwargs["http_client"] = MetadataCachingClient(state, options.timeout)
     if broker:
         kwargs["enable_broker_on_windows"] = True  # the broker is offered on Windows only
     try:
         app = msal.PublicClientApplication(client_id, **kwargs)
     except ValueError as exc:  # msal: "Unable to get authority configuration for ..."
+        raise AuthenticationFailed(one_line(exc)) from None
+    except UntrustedCertificate:
+        raise  # its own message, whole (tls.py)
+    except AzureArtifactsError as exc:  # already one safe line
         raise AuthenticationFailed(one_line(exc)) from None
     except Exception as exc:  # network errors from requests during OIDC discovery
         raise AuthenticationFailed(f"cannot reach {authority}: {type(exc).__name__}") from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._log import get_logger
-from ..errors import AuthenticationFailed, CredentialUnavailable
+from ..errors import AuthenticationFailed, CredentialUnavailable, UntrustedCertificate
 from ._util import one_line
 from .base import AccessToken, Flow, FlowOptions
 from .msal_user import (
@@ -47,6 +47,8 @@ class SharedCacheFlow(Flow):
         get_logger().debug("shared_cache: silent sign-in for %s at %s", account.get("username"), authority)
         try:
             result = app.acquire_token_silent_with_error([scope], account)
+        except UntrustedCertificate:
+            raise  # its own message, whole (tls.py)
         except Exception as exc:  # requests errors while refreshing
             raise AuthenticationFailed(f"refresh failed: {type(exc).__name__}: {one_line(exc)}") from None
         if result is None or result.get("error") in EXPIRED_ERRORS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AuthenticationFailed, AzureArtifactsError
+from ..errors import AuthenticationFailed, AzureArtifactsError, UntrustedCertificate
 from ._util import env_value, one_line
 from .base import AccessToken, Flow, FlowOptions
 
@@ -66,6 +66,8 @@ def github_token(http: Any, url: str, request_token: str) -> str:
             params={"audience": FEDERATED_AUDIENCE},
             headers={"Authorization": f"bearer {request_token}", "Accept": "application/json"},
         )
+    except UntrustedCertificate:
+        raise  # its own message, whole (tls.py)
     except AzureArtifactsError as exc:
         raise AuthenticationFailed(f"GitHub OIDC token request: {one_line(exc)}") from None
     if response.status_code != 200:
