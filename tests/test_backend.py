@@ -88,6 +88,10 @@ def stderr_log(capsys: pytest.CaptureFixture[str]) -> _Stderr:
 
 
 def config_env(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """The variable names `path`; a file that does not exist is an empty one here (a named file
+    that is missing is an error of its own)."""
+    if not path.exists():
+        path.write_text("")
     monkeypatch.setenv("KEYRINGS_AZURE_ARTIFACTS_CONFIG", str(path))
 
 

@@ -174,9 +174,10 @@ def test_explain_json_from_env(
 ) -> None:
     monkeypatch.setenv("AZURE_DEVOPS_PAT_DURATION", "7")
     url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/upload/"
-    code, report = explain_json(capsys, url, tmp_path / "none.cfg")
+    (tmp_path / "empty.cfg").write_text("")
+    code, report = explain_json(capsys, url, tmp_path / "empty.cfg")
     assert code == 0
-    assert report["config"]["exists"] is False
+    assert report["config"]["errors"] == []
     assert report["url"]["upload"] is True
     assert report["settings"]["pat_duration"] == {"value": 7 * 86400, "from": "env:AZURE_DEVOPS_PAT_DURATION"}
     assert report["settings"]["scopes"] == {"value": ["vso.packaging_write"], "from": "default"}
@@ -195,7 +196,8 @@ def test_explain_json_foreign_url(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("as_json", [True, False])
 def test_explain_on_invalid_config_exits_1(capsys: pytest.CaptureFixture[str], as_json: bool) -> None:
     path = CONFIGS / "bad_enum.cfg"
-    argv = ["explain", RELEASE, "--config", str(path)] + (["--json"] if as_json else [])
+    main = RELEASE.replace("release", "main")
+    argv = ["explain", main, "--config", str(path)] + (["--json"] if as_json else [])
     code, out, _ = run(capsys, *argv)
     assert code == 1
     if as_json:
@@ -205,6 +207,15 @@ def test_explain_on_invalid_config_exits_1(capsys: pytest.CaptureFixture[str], a
         ]
     else:
         assert "auth: 'token' is not one of" in out
+
+
+def test_a_problem_in_a_section_for_another_feed_is_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    """bad_enum.cfg's problem is in [artifacts feed="main"]: the release feed is not affected."""
+    code, out, _ = run(capsys, "explain", RELEASE, "--config", str(CONFIGS / "bad_enum.cfg"))
+    assert code == 0
+    assert "Warning   " in out and "auth: 'token' is not one of" in out
+    code, out, _ = run(capsys, "check", "--config", str(CONFIGS / "bad_enum.cfg"))
+    assert code == 1 and "auth: 'token' is not one of" in out
 
 
 def test_explain_human_form(capsys: pytest.CaptureFixture[str]) -> None:

@@ -60,7 +60,7 @@ def test_login_creates_and_status_lists_the_pat_without_its_secret(
     assert item["username"] == "VssSessionToken"
     expires = str(item["expires_at"])
     assert expires.endswith("Z") and expires[:10] == cli_date(issued.expires_at)
-    assert sorted(item) == ["expires_at", "feed", "kind", "org", "project", "scopes", "username"]
+    assert sorted(item) == ["expires_at", "feed", "host", "kind", "org", "project", "scopes", "username"]
 
     assert cli.main(["status"]) == 0
     human = capsys.readouterr().out

@@ -56,8 +56,15 @@ def test_azure_authority_host_without_a_scheme_is_https(
     prefixes https://; refusing them would stop every lookup in a sovereign-cloud pipeline."""
     monkeypatch.setenv("AZURE_AUTHORITY_HOST", value)
     url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
-    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(tmp_path / "none.cfg"))
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(_empty(tmp_path)))
     report = json.loads(out)
     assert report["config"]["errors"] == []
     assert code == 0
     assert report["settings"]["authority_host"] == {"value": expected, "from": "env:AZURE_AUTHORITY_HOST"}
+
+
+def _empty(tmp_path: Path) -> Path:
+    """A config file with nothing in it (a missing file named on the command line is an error)."""
+    path = tmp_path / "empty.cfg"
+    path.write_text("")
+    return path

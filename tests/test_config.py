@@ -142,11 +142,18 @@ def test_upload_url_defaults_to_write_scope() -> None:
     assert s.scopes == ("vso.packaging",)
 
 
-def test_missing_file_means_defaults(tmp_path: Path) -> None:
-    r = resolved(feed_url(), tmp_path / "nothing.cfg")
-    assert not r.config.exists
+def test_missing_file_means_defaults() -> None:
+    """keyring's own keyringrc.cfg (none in this clean environment) may be absent."""
+    r = service.resolve(feed_url(), {})
+    assert r is not None and not r.config.exists
     assert r.errors == ()
     assert set(r.settings.sources.values()) == {"default"}
+
+
+def test_a_missing_file_named_by_the_variable_fails_lookups(tmp_path: Path) -> None:
+    r = resolved(feed_url(), tmp_path / "nothing.cfg")
+    assert not r.config.exists
+    assert r.errors == (f"{tmp_path / 'nothing.cfg'}: {ENV_CONFIG} names this file, which does not exist",)
 
 
 # --- host sections ------------------------------------------------------------------------------
@@ -243,26 +250,30 @@ def test_section_with_bad_qualifiers_never_applies() -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "section", "option"),
+    ("content", "expected"),
     [
-        ("[artifacts]\nauth = pat\n[artifacts]\nauth = bearer\n", "artifacts", "section"),
-        ("[artifacts]\nauth = pat\nauth = bearer\n", "artifacts", "auth"),
-        ("auth = pat\n", "?", "syntax"),
-        ("[artifacts\nauth = pat\n", "?", "syntax"),
+        (
+            "[artifacts]\nauth = pat\n[artifacts]\nauth = bearer\n",
+            "line 3: section [artifacts] is written twice",
+        ),
+        ("[artifacts]\nauth = pat\nauth = bearer\n", "line 3: [artifacts] sets auth twice"),
+        ("auth = pat\n", "line 1: 'auth = pat' comes before any [section] header"),
+        ('[artifacts]\nauth = pat\n[artifacts host="h"\nauth = bearer\n', "line 3: section header "),
+        ("[artifacts]\n  indented\nnot an option\n", "line 2: cannot read '  indented'"),
     ],
 )
-def test_unreadable_files_are_problems(tmp_path: Path, content: str, section: str, option: str) -> None:
+def test_unreadable_files_are_problems_with_their_line(tmp_path: Path, content: str, expected: str) -> None:
     config = tmp_path / "keyringrc.cfg"
     config.write_text(content, encoding="utf-8")
     (problem,) = validate(read_config(config)).problems
-    assert problem.startswith(f"{config}: [{section}] {option}: ")
+    assert problem.startswith(f"{config}: {expected}"), problem
 
 
-def test_binary_junk_is_a_problem(tmp_path: Path) -> None:
+def test_binary_junk_is_a_problem_with_its_byte(tmp_path: Path) -> None:
     config = tmp_path / "keyringrc.cfg"
-    config.write_bytes(b"\xff\xfe\x00junk\x80\x81")
+    config.write_bytes(b"[artifacts]\nauth = pat\n\xff\xfe\x00junk\x80\x81")
     (problem,) = validate(read_config(config)).problems
-    assert problem.startswith(f"{config}: [?] file: cannot read")
+    assert problem.startswith(f"{config}: line 3 (byte 23): not UTF-8 text"), problem
 
 
 def test_read_config_notices_changes(tmp_path: Path) -> None:
@@ -453,14 +464,14 @@ def test_env_vars_act_below_root_section_above_defaults() -> None:
 
 
 def test_env_vars_used_when_no_section_sets_the_option(tmp_path: Path) -> None:
-    s = resolved(feed_url(), tmp_path / "none.cfg", KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN="false").settings
+    s = resolved(feed_url(), _empty(tmp_path), KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN="false").settings
     assert (s.auth, s.sources["auth"]) == ("pat", "env:KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN")
-    s = resolved(feed_url(), tmp_path / "none.cfg", ARTIFACTS_KEYRING_NONINTERACTIVE_MODE="false").settings
+    s = resolved(feed_url(), _empty(tmp_path), ARTIFACTS_KEYRING_NONINTERACTIVE_MODE="false").settings
     assert s.sources["interactive"] == "default"
 
 
 def test_bad_env_var_is_an_error_not_a_guess(tmp_path: Path) -> None:
-    r = resolved(feed_url(), tmp_path / "none.cfg", AZURE_DEVOPS_PAT_DURATION="ninety")
+    r = resolved(feed_url(), _empty(tmp_path), AZURE_DEVOPS_PAT_DURATION="ninety")
     assert r.settings.sources["pat_duration"] == "default"
     assert any(e.startswith("env:AZURE_DEVOPS_PAT_DURATION:") for e in r.errors)
 
@@ -472,3 +483,49 @@ def test_typed_settings_and_the_validation_model_list_the_same_options() -> None
 
     assert tuple(Options.model_fields) == TYPED
     assert [name for name, _ in Settings().items()] == list(TYPED)
+
+
+def _empty(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.cfg"
+    path.write_text("")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ('artifact org="contoso"', 'artifacts org="contoso"'),
+        ('Artifacts org="contoso"', 'artifacts org="contoso"'),
+        (' artifacts org="contoso"', 'artifacts org="contoso"'),
+        ("artifacs", "artifacts"),
+    ],
+)
+def test_near_miss_section_names_get_a_did_you_mean(name: str, meant: str) -> None:
+    from keyrings.azure_artifacts.config.sections import near_miss
+
+    assert f"did you mean [{meant}]?" in near_miss(name)
+
+
+@pytest.mark.parametrize("name", ["artifactory", "backend", "artifacts-cache", "artifacts", "art"])
+def test_other_sections_are_no_near_miss(name: str) -> None:
+    from keyrings.azure_artifacts.config.sections import near_miss
+
+    assert near_miss(name) == ""
+
+
+def test_a_near_miss_section_warns_a_lookup_and_fails_check(tmp_path: Path) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text('[Artifacts org="contoso"]\nauth = pat\n[artifactory]\nurl = x\n')
+    r = resolved(feed_url(), config)
+    assert r.errors == ()
+    (warning,) = r.warnings
+    assert warning.startswith(f'{config}: [Artifacts org="contoso"] section: not read')
+    assert validate(read_config(config)).problems == (warning,)
+
+
+def test_an_invalid_section_name_fails_only_the_urls_it_was_meant_for(tmp_path: Path) -> None:
+    config = tmp_path / "keyringrc.cfg"
+    config.write_text("[artifacts org=fabrikam]\nauth = pat\n")
+    assert resolved(feed_url("contoso"), config).errors == ()
+    assert resolved(feed_url("contoso"), config).warnings
+    assert resolved(feed_url("fabrikam"), config).errors

@@ -270,7 +270,7 @@ def test_doctor_says_which_name_is_invalid(cli_env: CleanEnv, capsys: pytest.Cap
 
     code, out, _err = run_cli(capsys, "doctor", CRAFTED, "--json")
     assert code == 1
-    url = json.loads(out)["steps"][0]
+    url = next(step for step in json.loads(out)["steps"] if step["name"] == "url")
     assert url["name"] == "url" and url["status"] == "failed"
     assert url["detail"].startswith(SAYS)
 

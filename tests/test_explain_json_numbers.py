@@ -18,7 +18,7 @@ def test_explain_json_timeout_default_is_integer_seconds(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     url = "https://pkgs.dev.azure.com/contoso/_packaging/main/pypi/simple/"
-    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(tmp_path / "none.cfg"))
+    code, out, _ = run(capsys, "explain", url, "--json", "--config", str(_empty(tmp_path)))
     value = json.loads(out)["settings"]["timeout"]["value"]
     assert code == 0
     assert value == 20 and isinstance(value, int)
@@ -31,3 +31,10 @@ def test_explain_json_keeps_a_fractional_timeout(capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "explain", url, "--json", "--config", str(config))
     assert code == 0
     assert json.loads(out)["settings"]["timeout"] == {"value": 2.5, "from": "artifacts"}
+
+
+def _empty(tmp_path: Path) -> Path:
+    """A config file with nothing in it (a missing file named on the command line is an error)."""
+    path = tmp_path / "empty.cfg"
+    path.write_text("")
+    return path

@@ -65,6 +65,18 @@ PAT84 = "Q" * 40 + "3" * 44
             "GET https://pkgs.dev.azure.com/contoso/_apis/x: HTTP 401",
         ),
         ("token service refused the session token", "token service refused the session token"),
+        # Flow names and Entra error codes are the message, not secrets.
+        (
+            "device_code: AADSTS70000: The user declined the sign-in",
+            "device_code: AADSTS70000: The user declined the sign-in",
+        ),
+        (
+            "interactive_browser: declined; device_code: expired",
+            "interactive_browser: declined; device_code: expired",
+        ),
+        ("device_code=DAQABAAEAAA1", "device_code=***"),
+        ('{"device_code": "DAQABAAEAAA1"}', '{"device_code": "***"}'),
+        ("password: AADSTS50126", "password: AADSTS50126"),
         ("", ""),
     ],
 )

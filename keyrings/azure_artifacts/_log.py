@@ -79,10 +79,22 @@ _KEY_VALUE = re.compile(
 _PAT = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9]{84}|[A-Za-z0-9]{52})(?![A-Za-z0-9])")
 
 
+def _mask_value(match: re.Match[str]) -> str:
+    """`key=***`, except where the "key" is the name of a flow (`device_code: AADSTS70000 ...`
+    in a list of attempts) or the "value" is an Entra error code: those are the message."""
+    key, separator, value = match.group(1), match.group(2), match.group(0)[match.end(2) - match.start(0) :]
+    named_flow = (
+        key.lower() == "device_code" and "=" not in separator and not any(q in separator for q in "\"'")
+    )
+    if named_flow or value.upper().startswith("AADSTS"):
+        return match.group(0)
+    return key + separator + "***"
+
+
 def redact(text: str) -> str:
     """Mask JWTs, `Bearer`/`Basic` credentials, `token=...` values and PAT-shaped strings."""
     text = _SCHEME_TOKEN.sub(lambda m: f"{m.group(1)} ***", text)
-    text = _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+    text = _KEY_VALUE.sub(_mask_value, text)
     text = _JWT.sub("***", text)
     return _PAT.sub("***", text)
 

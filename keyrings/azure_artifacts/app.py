@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .errors import AzureArtifactsError, ConfigError
+from .errors import AuthenticationFailed, AzureArtifactsError, ConfigError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,6 +33,24 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class LoginResult:
+    """`login`: the secret (never printed), whom the sign-in was for (from the token's claims,
+    None when nothing signed in: a cached or configured credential was enough)."""
+
+    secret: Secret
+    who: Optional[str]
+    flow: Optional[str]
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """`logout`: how many cached secrets and stored PATs went (PATs revoked first when asked)."""
+
+    secrets: int
+    pats: int
+
+
+@dataclass(frozen=True)
 class CheckResult:
     path: str
     exists: bool
@@ -42,26 +60,32 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)  # how each host section matches, what it gets
 
 
-def _section_rules(valid: Any) -> list[str]:
-    """What each section, layered over `[artifacts]`, can never do."""
-    from .config.files import problem
-    from .config.settings import Settings, cannot_work
+def _feed_records(resolution: Resolution, ctx: Context) -> tuple[list[str], list[str]]:
+    """Keys of the cached secrets and stored PATs a `logout URL` concerns."""
+    from .pat.mode import same_feed
 
-    root = valid.options.get("artifacts")
-    problems: list[str] = []
+    ref = resolution.ref
+    secrets = [
+        key
+        for key, entry in ctx.secret_cache().entries()
+        if entry.org.lower() == ref.org.lower()
+        and not (ref.feed and entry.feed and entry.feed.lower() != ref.feed.lower())
+    ]
+    pats = [key for key, pat in ctx.pat_store().entries() if same_feed(pat, ref)]
+    return secrets, pats
 
-    def pick(own: Any, name: str) -> Any:
-        value = own.get(name)
-        return value if value is not None or root is None else root.get(name)
 
-    for section in valid.raw.sections:
-        own = valid.options[section.name]
+def _counts(resolution: Resolution, ctx: Context) -> tuple[int, int]:
+    secrets, pats = _feed_records(resolution, ctx)
+    return len(secrets), len(pats)
 
-        auth, credential = pick(own, "auth") or "session", pick(own, "credential") or ("auto",)
-        reason = cannot_work(Settings(auth=auth, credential=credential))
-        if reason:
-            problems.append(problem(valid.raw.path, section.name, "auth", reason))
-    return problems
+
+def _drop_cached(resolution: Resolution, ctx: Context) -> None:
+    """`login --force/--account`: the feed's cached secrets go (stored PATs stay: they are
+    checked, and replaced when refused, by the lookup itself)."""
+    cache = ctx.secret_cache()
+    for key in _feed_records(resolution, ctx)[0]:
+        cache.delete(key)
 
 
 class App:
@@ -87,13 +111,16 @@ class App:
         from .config.files import config_path, read_config
         from .config.hosts import host_messages
         from .config.resolve import env_options, validate
+        from .config.rules import findings
 
         path = config_path(self.environ)
         valid = validate(read_config(path))
         # A bad compatibility variable blocks every lookup, whose message sends the user here.
         problems = list(valid.problems) + env_options(self.environ)[1]
+        found = findings(valid, self.environ)
+        problems += [f.message for f in found if f.problem]
         warnings, notes = host_messages(valid)
-        problems += _section_rules(valid)
+        warnings += [f.message for f in found if not f.problem]
         return CheckResult(str(path), valid.raw.exists, len(valid.raw.sections), problems, warnings, notes)
 
     def explain(self, url: str) -> Explanation:
@@ -113,11 +140,16 @@ class App:
         `interactive = never`, signing in may prompt."""
         from . import service
 
-        resolution = service.resolve(url, self.environ)
-        if resolution is None:
+        ref, raw = service.recognise(url, self.environ)
+        if ref is None:
+            broken = service.unreadable(url, raw)
+            if broken:
+                raise ConfigError([broken])
             raise AzureArtifactsError(
-                f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring explain URL)"
+                service.url_hint(url, None, raw)
+                or f"{url} is not an Azure Artifacts feed URL (azure-artifacts-keyring doctor URL says why)"
             )
+        resolution = service.layer(ref, raw, self.environ)
         if resolution.errors:
             raise ConfigError(list(resolution.errors))
         settings = resolution.settings
@@ -128,24 +160,60 @@ class App:
             resolution = dataclasses.replace(resolution, settings=settings)
         return resolution
 
+    def url_hint(self, url: str) -> Optional[str]:
+        """A typo or a missing feed in one of our URLs (the lookup still runs), else None."""
+        from . import service
+
+        ref, raw = service.recognise(url, self.environ)
+        return None if ref is None else service.url_hint(url, ref, raw)
+
     def token(self, url: str, *, interactive: bool = False) -> Secret:
         """The secret a lookup would return (the same cache, chain and interactivity rules)."""
         from .lookup import obtain
 
         return obtain(self.resolution(url, interactive=interactive), self.context())
 
-    def login(self, url: str) -> Secret:
-        """Obtain and cache a credential now; a stored PAT the service refuses is replaced."""
-        return self.token(url, interactive=True)
+    def login(self, url: str, *, account: Optional[str] = None, force: bool = False) -> LoginResult:
+        """Obtain and cache a credential now; a stored PAT the service refuses is replaced.
+        `account`: sign in as this user; `force`: sign in again instead of reusing the cached
+        sign-in (the feed's cached secret is dropped first in both cases)."""
+        from .doctor import RecordingSignIn, identity
+        from .errors import ChainFailed
+        from .login_text import login_failed
+        from .modes import mode_for
+        from .passthrough import hand_over
 
-    def logout(self, url: Optional[str], *, revoke: bool) -> bool:
-        """Forget what is cached for one feed (True when anything was), or everything."""
+        resolution = self.resolution(url, interactive=True)
+        ctx = self.context()
+        ctx.login_hint, ctx.fresh_sign_in = account, force
+        if account or force:
+            _drop_cached(resolution, ctx)
+        signin = RecordingSignIn(resolution, ctx)
+        try:
+            secret = hand_over(signin, None) or mode_for(resolution.settings.auth).obtain(signin, None)
+        except ChainFailed as exc:
+            raise AuthenticationFailed(
+                login_failed(exc, resolution.ref, account=account, force=force)
+            ) from None
+        grant = signin.grant
+        who = identity(grant.token.token, ids=False) if grant is not None else None
+        return LoginResult(secret, who, grant.flow if grant is not None else None)
+
+    def logout(self, url: Optional[str], *, revoke: bool) -> Forgotten:
+        """Forget what is cached for one feed, or everything (then the sign-in cache too)."""
         from .lookup import forget
 
-        if url:
-            return forget(self.resolution(url), self.context(), revoke)
-        self.logout_all(revoke=revoke)
-        return True
+        ctx = self.context()
+        if not url:
+            pats = len(list(ctx.pat_store().entries()))
+            secrets = len(list(ctx.secret_cache().entries()))
+            self.logout_all(revoke=revoke)
+            return Forgotten(secrets, pats)
+        resolution = self.resolution(url)
+        secrets, pats = _counts(resolution, ctx)
+        forget(resolution, ctx, revoke)
+        after = _counts(resolution, ctx)
+        return Forgotten(secrets - after[0], pats - after[1])
 
     def logout_all(self, *, revoke: bool) -> None:
         """Every cached secret and the sign-in cache go; each stored PAT through its feed's
@@ -206,6 +274,7 @@ class App:
         records += [pat for _key, pat in ctx.pat_store().entries()]
         items: list[dict[str, Any]] = [
             {
+                "host": getattr(r, "host", None) or getattr(r, "meta", {}).get("host"),
                 "org": r.org,
                 "project": r.project,
                 "feed": r.feed,
@@ -217,6 +286,24 @@ class App:
             for r in records
         ]
         return sorted(items, key=lambda c: (c["org"].lower(), c["project"] or "", c["feed"] or "", c["kind"]))
+
+    def accounts(self) -> list[dict[str, str]]:
+        """The people signed in (our persisted MSAL cache), per authority and tenant; no secret,
+        and nothing is created when there is no cache."""
+        from .credentials.msal_user import CACHE_FILE_NAME
+
+        ctx = self.context()
+        if not (ctx.state_dir() / CACHE_FILE_NAME).exists():
+            return []
+        from .credentials.base import FlowOptions
+        from .credentials.msal_user import cached_account_entries
+
+        options = FlowOptions(org="", state_dir=ctx.state_dir(), environ=self.environ)
+        found = {
+            (str(e.get("environment") or ""), str(e.get("realm") or ""), str(e.get("username") or ""))
+            for e in cached_account_entries(options)
+        }
+        return [{"authority": a, "tenant": t, "username": u} for a, t, u in sorted(found)]
 
     def refused_pats(self) -> set[tuple[str, Optional[str], Optional[str]]]:
         """(org, project, feed) of stored PATs the token service refused the last time it was asked."""

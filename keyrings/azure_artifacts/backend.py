@@ -11,6 +11,21 @@ from typing import Optional
 
 from keyring.backend import KeyringBackend
 from keyring.credentials import Credential, SimpleCredential
+from keyring.errors import PasswordDeleteError, PasswordSetError
+
+STORE_FIX = (
+    "install a backend that can (pip install keyrings.alt, or the OS secret service: "
+    "gnome-keyring / KWallet on Linux), or name one in PYTHON_KEYRING_BACKEND"
+)
+
+
+class CannotStore(PasswordSetError, NotImplementedError):
+    """`set_password`: keyring's chainer skips a NotImplementedError and stores in the next
+    backend; a tool that catches KeyringError gets one (it is a PasswordSetError too)."""
+
+
+class NothingToDelete(PasswordDeleteError, NotImplementedError):
+    """`delete_password` for a service we hold nothing for: the chainer asks the next backend."""
 
 
 class AzureArtifactsKeyring(KeyringBackend):
@@ -27,11 +42,14 @@ class AzureArtifactsKeyring(KeyringBackend):
         return credential.password if credential else None
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        raise NotImplementedError("Azure Artifacts credentials are obtained, not stored")
+        # keyring's chainer only gets here when no backend ahead of us stored it; keyring uses us
+        # alone when no other backend is viable: then this message is what the user reads.
+        raise CannotStore(
+            f"keyrings.azure-artifacts only provides Azure Artifacts credentials and cannot store "
+            f"a password for '{service}'; {_other_stores()}"
+        )
 
     def delete_password(self, service: str, username: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
         try:
             from . import service as service_module
 
@@ -41,7 +59,28 @@ class AzureArtifactsKeyring(KeyringBackend):
 
             raise PasswordDeleteError(one_line(exc)) from None
         if not forgotten:
-            raise PasswordDeleteError("no Azure Artifacts credential cached for this service")
+            raise NothingToDelete(
+                f"keyrings.azure-artifacts holds no credential for '{service}' (it stores none it did "
+                f"not create); {_other_stores()}"
+            )
+
+
+def _other_stores() -> str:
+    """Which other backend could store passwords, or what to install (never raises)."""
+    try:
+        from keyring.backend import get_all_keyring
+
+        others = [
+            ring
+            for ring in get_all_keyring()
+            if ring.priority > 0 and type(ring).__name__ not in ("AzureArtifactsKeyring", "ChainerBackend")
+        ]
+    except Exception:
+        others = []
+    if others:
+        best = max(others, key=lambda ring: ring.priority)
+        return f"keyring's chainer stores passwords in {type(best).__module__}.{type(best).__name__}"
+    return f"no other keyring backend on this machine can store passwords: {STORE_FIX}"
 
 
 def _lookup(service: str, username: Optional[str]) -> Optional[tuple[str, str]]:

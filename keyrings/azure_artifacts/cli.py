@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 _CONFIG_HELP = "config file (default: keyring's keyringrc.cfg)"
+_JSON_HELP = "print one JSON object instead of text"
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions as written; option help wrapped, never inside a URL or at a hyphen."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import re
+        import textwrap
+
+        flat = re.sub(r"\s+", " ", text).strip()
+        return textwrap.wrap(flat, width, break_long_words=False, break_on_hyphens=False)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,17 +42,20 @@ def _parser() -> argparse.ArgumentParser:
         prog="azure-artifacts-keyring",
         description="Credentials for Azure Artifacts feeds through keyring: inspect and manage them.",
         epilog="When a tool gets a 401 or 403 from a feed, start with `azure-artifacts-keyring doctor URL`.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     def command(name: str, help_text: str, *, url: str = "", json_help: str = "", config: bool = True) -> Any:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        # json_help names the object's fields in the description; the option reads the same everywhere.
+        description = f"{help_text}. --json prints {json_help}." if json_help.startswith("{") else help_text
+        sub = commands.add_parser(name, help=help_text, description=description, formatter_class=_Formatter)
         if url:
             sub.add_argument("url", nargs="?" if url == "?" else None, help="a feed URL")
         if json_help:
-            sub.add_argument("--json", action="store_true", help=json_help)
+            sub.add_argument("--json", action="store_true", help=_JSON_HELP)
         if config:
             sub.add_argument("--config", type=Path, help=_CONFIG_HELP)
         return sub
@@ -56,7 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         url="1",
         json_help='{"steps": [{"name", "status", "seconds", "detail", "fix"}]}',
     )
-    command("login", "obtain and cache a credential for a feed now (may sign you in)", url="1")
+    login = command("login", "obtain and cache a credential for a feed now (may sign you in)", url="1")
+    login.add_argument("--account", metavar="USER", help="sign in as this user (user@example.com)")
+    login.add_argument(
+        "--force", action="store_true", help="sign in again instead of reusing the cached sign-in"
+    )
     logout = command("logout", "forget cached credentials (and revoke our PATs)", url="?")
     logout.add_argument("--all", action="store_true", help="forget every cached credential and sign-in")
     logout.add_argument("--revoke", action="store_true", help="also revoke the PATs we created")
@@ -80,7 +99,7 @@ def _setup_parser(commands: Any) -> None:
         "setup",
         help="write a tool's configuration for a feed (pip, uv, poetry, pdm, hatch, twine)",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     setup.add_argument(
         "url", help="the feed's URL, e.g. https://pkgs.dev.azure.com/ORG/_packaging/FEED/pypi/simple/"
@@ -104,7 +123,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return _run(parser, args)
+        code = _run(parser, args)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `explain URL | head -1`: the reader has gone; say nothing. stdout goes to devnull so the
+        # interpreter's final flush does not complain either (Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line, never a traceback, never a secret
@@ -149,7 +176,8 @@ def check(app: App, *, explicit: bool) -> int:
             print(problem)
         return EXIT_FAILURE
     state = "exists" if result.exists else "does not exist: defaults apply"
-    print(f"{result.path}: OK ({result.sections} artifacts sections; {state})")
+    sections = f"{result.sections} artifacts section" + ("" if result.sections == 1 else "s")
+    print(f"{result.path}: OK ({sections}; {state})")
     return EXIT_OK
 
 
@@ -176,8 +204,16 @@ def doctor(app: App, url: str, *, as_json: bool) -> int:
     return EXIT_FAILURE if any(step.status == "failed" for step in steps) else EXIT_OK
 
 
+def _warn_url(app: App, url: str) -> None:
+    problem = app.url_hint(url)
+    if problem:
+        print(f"azure-artifacts-keyring: warning: {problem}", file=sys.stderr)
+
+
 def _login(app: App, args: argparse.Namespace) -> int:
-    secret = app.login(args.url)
+    _warn_url(app, args.url)
+    done = app.login(args.url, account=args.account, force=args.force)
+    secret = done.secret
     ref = app.resolution(args.url).ref
     where = "/".join(p for p in (ref.org, ref.project, ref.feed) if p)
     if secret.expires_at is None:
@@ -187,17 +223,33 @@ def _login(app: App, args: argparse.Namespace) -> int:
 
     scopes = " ".join(secret.scopes) or "-"
     print(f"logged in to {where}: {secret.kind} ({scopes}), expires {iso_utc(secret.expires_at)}")
+    if done.who:
+        print(f"signed in as {done.who} ({done.flow})")
+        if args.account and args.account.lower() != done.who.lower():
+            print(f"note: you asked for {args.account}; the sign-in was for {done.who}", file=sys.stderr)
+    else:
+        print("no sign-in was needed: the cached credential is still valid (--force signs in again)")
     return EXIT_OK
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _logout(app: App, args: argparse.Namespace) -> int:
-    forgotten = app.logout(args.url, revoke=args.revoke)
+    gone = app.logout(args.url, revoke=args.revoke)
+    pats = ""
+    if gone.pats:
+        pats = f" and {_plural(gone.pats, 'stored PAT')}" + (
+            " (revoked)" if args.revoke else " (not revoked: --revoke)"
+        )
     if not args.url:
-        print("forgot every cached credential and sign-in" + (" and revoked our PATs" if args.revoke else ""))
-    elif forgotten:
-        print(f"{args.url}: forgotten" + (" (our PATs revoked)" if args.revoke else ""))
+        print(f"forgot {_plural(gone.secrets, 'cached credential')}{pats} and every sign-in")
+    elif gone.secrets or gone.pats:
+        print(f"{args.url}: forgot {_plural(gone.secrets, 'cached credential')}{pats}; kept the sign-in "
+              "(logout --all forgets it)")  # fmt: skip
     else:
-        print(f"{args.url}: nothing cached")
+        print(f"{args.url}: nothing cached; kept the sign-in (logout --all forgets it)")
     return EXIT_OK
 
 
@@ -206,6 +258,11 @@ def _status(app: App, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"credentials": items}, indent=2))
         return EXIT_OK
+    accounts = app.accounts()
+    for account in accounts:
+        print(
+            f"signed in: {account['username'] or '-'} at {account['authority']} (tenant {account['tenant'] or '-'})"
+        )
     if not items:
         print("no cached credentials")
         return EXIT_OK
@@ -215,10 +272,10 @@ def _status(app: App, args: argparse.Namespace) -> int:
         dead = c["kind"] == "pat" and (c["org"], c["project"], c["feed"]) in refused
         return str(c["expires_at"]) + (" (refused: replaced on the next lookup or login)" if dead else "")
 
-    rows = [("org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
+    rows = [("host", "org", "project", "feed", "kind", "scopes", "username", "expires (UTC)")]
     rows += [
-        (c["org"], c["project"] or "-", c["feed"] or "-", c["kind"], " ".join(c["scopes"]) or "-",
-         c["username"], expiry(c))
+        (c["host"] or "-", c["org"], c["project"] or "-", c["feed"] or "-", c["kind"],
+         " ".join(c["scopes"]) or "-", c["username"], expiry(c))
         for c in items
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -230,6 +287,7 @@ def _status(app: App, args: argparse.Namespace) -> int:
 def _token(app: App, args: argparse.Namespace) -> int:
     from ._text import iso_utc
 
+    _warn_url(app, args.url)
     secret = app.token(args.url)
     if args.json:
         expires = None if secret.expires_at is None else iso_utc(secret.expires_at)

@@ -46,6 +46,8 @@ class Context:
     stderr_isatty: Optional[bool] = None
     inputs: Optional[Inputs] = None  # set by the lookup that records what it reads
     checkpoint: Optional[dict[str, Any]] = None  # the inputs that decided which cache entry to read
+    login_hint: Optional[str] = None  # `login --account`: the user to sign in as
+    fresh_sign_in: bool = False  # `login --force`: no silent sign-in from the cached account
     _http: dict[tuple[Any, ...], Http] = field(default_factory=lambda: _POOL, repr=False)
     # The current lookup's `ca_bundle`: its feed origin -> the bundle (see `use_ca_bundle`).
     _pinned: dict[str, str] = field(default_factory=dict, repr=False)

@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from . import keyring_checks, urls
+from . import keyring_checks
 from ._log import fingerprint, one_line, redact
 from ._text import is_guid
 from .errors import AzureArtifactsError, ChainFailed
 from .keyring_checks import FAILED, SKIPPED, Outcome, failed, ok, skipped
 from .signin import SignIn
+from .url_hints import CONNECT, why_not_ours
 
 if TYPE_CHECKING:
     from .config.resolve import Resolution
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
     from .discovery import Authority
     from .secret import Secret
     from .signin import Grant
-
-CONNECT = "copy the URL from the feed's Connect to feed page"
-# Words in hosts that look like Azure DevOps but are not a feed host of it.
-_LOOKS_LIKE = ("azure", "visualstudio.com", "codedev.ms", "codeapp.ms", "vsts.me")
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class Step:
 
 
 @dataclass
-class _RecordingSignIn(SignIn):
+class RecordingSignIn(SignIn):
     """The lookup's SignIn, remembering its authority and grant: the steps after discovery and
     sign-in reuse them instead of asking (or prompting) a second time."""
 
@@ -97,7 +94,7 @@ class _Doctor:
     def __init__(self, url: str, environ: Mapping[str, str], ctx: Context) -> None:
         self.url, self.environ, self.ctx = url, environ, ctx
         self.resolution: Optional[Resolution] = None
-        self.signin: Optional[_RecordingSignIn] = None
+        self.signin: Optional[RecordingSignIn] = None
         self.handed: Optional[Secret] = None
         self.handover_error: Optional[ChainFailed] = None
         self.secret: Optional[Secret] = None
@@ -105,10 +102,10 @@ class _Doctor:
     def plan(self) -> list[tuple[str, Callable[[], Outcome], tuple[str, ...]]]:
         """(step, check, the steps whose failure makes it meaningless)."""
         return [
+            ("config", self.config_step, ()),
             ("url", self.url_step, ()),
             ("keyring", lambda: keyring_checks.in_process(self.url, self.environ), ("url",)),
             ("keyring on PATH", lambda: keyring_checks.on_path(self.environ), ("url",)),
-            ("config", self.config_step, ("url",)),
             ("state", self.state_step, ("url",)),
             ("tls", self.tls_step, ("url", "config")),
             ("tenant", self.tenant_step, ("url", "config", "state")),
@@ -120,13 +117,31 @@ class _Doctor:
     def url_step(self) -> Outcome:
         from . import service
 
-        ref, _raw = service.recognise(self.url, self.environ)
+        ref, raw = service.recognise(self.url, self.environ)
         if ref is None:
-            return failed(*why_not_ours(self.url, self.environ))
+            broken = service.unreadable(self.url, raw)
+            if broken:
+                return failed(
+                    f"the configuration names this host, but: {broken}",
+                    "fix the file (azure-artifacts-keyring check); until then this host is not declared",
+                )
+            hint = service.url_hint(self.url, None, raw)
+            if hint:
+                return failed(hint, "use the URL suggested, or " + CONNECT)
+            naming = service.name_problem(self.url, self.environ)
+            if naming:
+                return failed(naming, CONNECT)
+            return failed(
+                *why_not_ours(self.url, lambda u: service.recognise(u, self.environ)[0] is not None)
+            )
+        problem = service.url_hint(self.url, ref, raw)
+        if problem and "did you mean" in problem:  # a typo: this URL gets no package
+            return failed(problem, "use the URL suggested, or " + CONNECT)
         where = "host declared by a host section" if ref.kind == "configured" else "built-in host"
         named = (("org", ref.org), ("project", ref.project), ("feed", ref.feed), ("view", ref.view))
         parts = ", ".join(f"{name} {value}" for name, value in named if value)
-        return ok(f"{ref.netloc} ({where}): {parts}" + (", upload URL" if ref.upload else ""))
+        note = f"; {problem}" if problem else ""
+        return ok(f"{ref.netloc} ({where}): {parts}" + (", upload URL" if ref.upload else "") + note)
 
     def state_step(self) -> Outcome:
         """The state directory is ours alone (a refused one fails here, with the fix)."""
@@ -138,22 +153,36 @@ class _Doctor:
         return ok(f"{state}" + ("" if state.is_dir() else " (created on first use)"))
 
     def config_step(self) -> Outcome:
+        """The file first (a file that cannot be read hides its host sections from the url
+        step), then what applies to this URL: its problems fail, other sections' only warn."""
         from . import service
-        from .app import App
+        from .config.files import config_path, read_config
+        from .config.resolve import env_options, missing_file, validate
+        from .explain import rule_problems
 
-        checked = App(self.environ).check()
-        self.resolution = resolution = service.resolve(self.url, self.environ)
-        assert resolution is not None  # the url step recognised it
+        path = config_path(self.environ)
+        raw = read_config(path)
+        fix = f"fix {path} (azure-artifacts-keyring check lists all)"
+        whole = [*raw.problems, *missing_file(raw, self.environ), *env_options(self.environ)[1]]
+        if whole:
+            return failed(_first(whole), fix)
+        ref, _raw = service.recognise(self.url, self.environ)
+        if ref is None:
+            valid = validate(raw)
+            found = len(valid.problems)
+            state = f"{found} problem(s) (azure-artifacts-keyring check)" if found else "no problem"
+            return ok(f"{path}: readable, {len(raw.sections)} artifacts section(s), {state}")
+        self.resolution = resolution = service.layer(ref, raw, self.environ)
+        problems = list(resolution.errors) + rule_problems(resolution, self.environ)
         self.ctx.use_ca_bundle(resolution.ref.feed_url(), resolution.settings.ca_bundle)
-        problems = list(resolution.errors) or checked.problems
         if problems:
-            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-            return failed(problems[0] + more, f"fix {checked.path} (azure-artifacts-keyring check lists all)")
+            return failed(_first(problems), fix)
         applied = ", ".join(f"[{s.name}]" for s in resolution.sections if s.applies)
-        state = "" if checked.exists else " (not found: defaults apply)"
+        state = "" if raw.exists else " (not found: defaults apply)"
         chain = " -> ".join(SignIn(resolution, self.ctx).chain()) or "-"
         used = applied or "no section applies: defaults"
-        return ok(f"{checked.path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}")
+        warned = f"; warning: {_first(list(resolution.warnings))}" if resolution.warnings else ""
+        return ok(f"{path}{state}: {used}; auth {resolution.settings.auth}, credential {chain}{warned}")
 
     def tls_step(self) -> Outcome:
         from .tls_probe import check
@@ -161,10 +190,10 @@ class _Doctor:
         assert self.resolution is not None
         return check(self.resolution)
 
-    def _signin(self) -> _RecordingSignIn:
+    def _signin(self) -> RecordingSignIn:
         if self.signin is None:
             assert self.resolution is not None
-            self.signin = _RecordingSignIn(self.resolution, self.ctx)
+            self.signin = RecordingSignIn(self.resolution, self.ctx)
         return self.signin
 
     def _hand_over(self) -> Optional[Secret]:
@@ -317,6 +346,11 @@ class _Doctor:
         return failed(f"HTTP {status.status_code} from {url}")
 
 
+def _first(messages: list[str]) -> str:
+    more = f" (+{len(messages) - 1} more)" if len(messages) > 1 else ""
+    return messages[0] + more
+
+
 def _who(secret: Optional[Secret], grant: Optional[Grant], *, ids: bool = True) -> str:
     """The identity the secret stands for, from a JWT's claims (the secret's or the grant's)."""
     assert secret is not None
@@ -336,41 +370,6 @@ def _stored(mode: Any, signin: SignIn) -> bool:
     if mode.kind == "pat":
         return signin.ctx.pat_store().get(key) is not None
     return signin.ctx.secret_cache().peek(key) is not None
-
-
-def why_not_ours(url: str, environ: Mapping[str, str]) -> tuple[str, str]:
-    """(what is wrong, the fix) for a URL the backend returns nothing for."""
-    from urllib.parse import urlsplit
-
-    from .service import name_problem, recognise
-
-    problem = name_problem(url, environ)
-    if problem:
-        return problem, CONNECT
-    parts = urlsplit(url if "://" in url else f"https://{url}")
-    try:
-        host, port = (parts.hostname or "").lower(), parts.port
-    except ValueError:
-        return f"{url}: the port is not a number", CONNECT
-
-    def ours(netloc: str) -> bool:
-        return recognise(parts._replace(scheme="https", netloc=netloc).geturl(), environ)[0] is not None
-
-    if parts.scheme.lower() == "http" and ours(parts.netloc):
-        return "http: a token is only ever sent over https", "use https://" + url.split("://", 1)[1]
-    if port and ours(host):
-        return f"{host} on port {port}: feeds are served on port 443 only", f"remove :{port} from the URL"
-    if urls.is_feed_host(host):
-        return (
-            "not a feed URL: expected https://pkgs.dev.azure.com/ORG[/PROJECT]/_packaging/FEED/...",
-            CONNECT,
-        )
-    if any(word in host for word in _LOOKS_LIKE):
-        return f"{host} only looks like Azure DevOps (look-alike hosts never get a token)", CONNECT
-    return (
-        f"{host or url} is not an Azure DevOps host and no [artifacts host=...] section declares it",
-        f'for Azure DevOps Server add [artifacts host="{parts.netloc or url}"] to keyringrc.cfg',
-    )
 
 
 def claims(token: str) -> Optional[dict[str, Any]]:

@@ -45,10 +45,14 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
     from .config.resolve import validate
 
     path = config_path(environ)
-    resolution = service.resolve(url, environ)
+    ref, raw = service.recognise(url, environ)
+    problem = service.url_hint(url, ref, raw)
+    hints = [problem] if problem else []
+    resolution = None if ref is None else service.layer(ref, raw, environ)
     if resolution is None:
         valid = validate(read_config(path))
-        problem = service.name_problem(url, environ)
+        named = service.name_problem(url, environ)
+        hints = [named, *hints] if named and named not in hints else hints
         return Explanation(
             {
                 "url": url_fields(url, None),
@@ -59,13 +63,17 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
                 "chain": [],
                 "cache": {"kind": None, "expires_at": None},
             },
-            [f"Problem   {problem}"] if problem else [],
+            [f"Problem   {h}" for h in hints],
         )
     settings = resolution.settings
     report = {
         "url": url_fields(url, resolution.ref),
         "ours": True,
-        "config": {"path": str(path), "exists": resolution.config.exists, "errors": list(resolution.errors)},
+        "config": {
+            "path": str(path),
+            "exists": resolution.config.exists,
+            "errors": list(resolution.errors),
+        },
         "sections": [
             {"name": s.name, "applies": s.applies, "weight": s.weight, "reason": s.reason}
             for s in resolution.sections
@@ -77,20 +85,31 @@ def explain(url: str, environ: Mapping[str, str], ctx: Context) -> Explanation:
         "chain": chain(resolution, ctx),
         "cache": cache_state(resolution, ctx),
     }
-    notes = [] if resolution.errors else [f"Tenant    {tenant(resolution, ctx)}", *warnings(resolution, ctx)]
+    notes = [f"Problem   {h}" for h in hints]
+    if not resolution.errors:
+        notes += [f"Tenant    {tenant(resolution, ctx)}", *warnings(resolution, ctx)]
     return Explanation(report, notes)
+
+
+def rule_problems(resolution: Resolution, environ: Mapping[str, str]) -> list[str]:
+    """The configuration rules this URL's layered settings break (the same findings `check`
+    reports for the scope this URL is in)."""
+    from .config.resolve import validate
+    from .config.rules import findings
+
+    applied = {s.name for s in resolution.sections if s.applies}
+    found = findings(validate(resolution.config), environ)
+    return [f.message for f in found if f.problem and f.concerns(applied)]
 
 
 def warnings(resolution: Resolution, ctx: Context) -> list[str]:
     """What will not work, or will work differently than written, for these settings."""
-    from .config.settings import cannot_work, entra_less
+    from .config.settings import entra_less
     from .signin import APP_ONLY
 
     settings = resolution.settings
-    notes = []
-    reason = cannot_work(settings)
-    if reason:
-        notes.append(f"Problem   {reason}")
+    notes = [f"Problem   {message}" for message in rule_problems(resolution, ctx.environ)]
+    notes += [f"Warning   {message}" for message in resolution.warnings]
     if entra_less(resolution.ref, settings):
         notes.append(
             "Note      no host section for this host sets tenant or authority_host: no Entra token is "

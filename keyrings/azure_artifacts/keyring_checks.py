@@ -61,7 +61,15 @@ def in_process(url: str, environ: Mapping[str, str]) -> Outcome:
         return failed("keyring finds no such backend in this Python", "pip install keyrings.azure-artifacts")
     chosen = max(rings, key=backend.by_priority)
     if named != _CHAINER and chosen is ours:
-        return ok(f"keyring uses this backend (priority {ours.priority:g}; {_others(rings)})")
+        alone = (
+            ""
+            if _storers(rings)
+            else (
+                "; it is the only viable backend, so `keyring set` cannot store passwords for other "
+                "services here (pip install keyrings.alt, or an OS secret service)"
+            )
+        )
+        return ok(f"keyring uses this backend (priority {ours.priority:g}; {_others(rings)}){alone}")
     if named != _CHAINER and type(chosen).__name__ != "ChainerBackend":
         return failed(
             f"keyring uses {_name(chosen)} alone (priority {chosen.priority:g} > {ours.priority:g})",
@@ -99,8 +107,13 @@ def _name(ring: KeyringBackend) -> str:
     return f"{type(ring).__module__}.{type(ring).__name__}"
 
 
+def _storers(rings: list[KeyringBackend]) -> list[KeyringBackend]:
+    """Viable backends other than ours and the chainer: where `keyring set` can store."""
+    return [r for r in rings if r.priority > 0 and type(r).__name__ not in (BACKEND, "ChainerBackend")]
+
+
 def _others(rings: list[KeyringBackend]) -> str:
-    others = [r for r in rings if r.priority > 0 and type(r).__name__ not in (BACKEND, "ChainerBackend")]
+    others = _storers(rings)
     ranked = sorted(others, key=lambda r: r.priority, reverse=True)
     return "others: " + (", ".join(f"{_name(r)} {r.priority:g}" for r in ranked) or "none")
 

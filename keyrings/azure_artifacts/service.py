@@ -46,6 +46,63 @@ def name_problem(service: str, environ: Mapping[str, str]) -> Optional[str]:
     return urls.name_problem(service, rules) if rules else None
 
 
+def unreadable(service: str, raw: Optional[RawConfig]) -> Optional[str]:
+    """Why a URL that is not ours was probably meant to be: the file cannot be parsed and one of
+    its section headers names this URL's host, or a near-miss section (`[artifact host=...]`)
+    names it. None otherwise. Stdlib only."""
+    if raw is None:
+        return None
+    named = [(h, raw.problems[0]) for h in raw.hosts_mentioned] if raw.problems else []
+    named += list(raw.near_miss_hosts)
+    if not named:
+        return None
+    try:
+        host, _port = urls.parse_host(_authority(service))
+    except ValueError:
+        return None
+    for mentioned, message in named:
+        try:
+            if urls.host_matches(host, urls.parse_host_pattern(mentioned)[0]):
+                return message
+        except ValueError:
+            continue
+    return None
+
+
+def url_hint(service: str, ref: Optional[urls.FeedRef], raw: Optional[RawConfig]) -> Optional[str]:
+    """A typo or a missing feed in a URL on one of our hosts (see url_hints), else None."""
+    from . import url_hints
+
+    return url_hints.hint(service, ref, host_rules(raw) if raw is not None else ())
+
+
+def _why_none(service: str, raw: Optional[RawConfig]) -> None:
+    """One warning line when a URL that is not ours was meant to be: its host is ours, or a file
+    that cannot be parsed names it. Anything else stays silent (and cheap)."""
+    broken = unreadable(service, raw)
+    if broken:
+        get_logger().warning("no credential for %s: %s; run azure-artifacts-keyring check", service, broken)
+        return
+    if not _near_our_hosts(service, raw):
+        return  # pypi.org and the like: not even the hints module is loaded
+    problem = url_hint(service, None, raw)
+    if problem:
+        get_logger().warning("no credential: %s", problem)
+
+
+def _near_our_hosts(service: str, raw: Optional[RawConfig]) -> bool:
+    """A cheap test before any hint: a built-in feed host's name is in the URL, or the config
+    declares hosts at all."""
+    lowered = service.lower()
+    return any(host in lowered for host in urls.FEED_HOSTS) or bool(raw is not None and host_rules(raw))
+
+
+def _authority(service: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(service if "://" in service else f"https://{service}").netloc.rpartition("@")[2]
+
+
 def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Optional[Resolution]:
     """Settings for one of our URLs (with any configuration problems), or None when not ours."""
     environ = os.environ if environ is None else environ
@@ -75,6 +132,7 @@ def lookup(
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
     if ref is None:
+        _why_none(service, raw)  # silent and cheap for a URL not near our hosts
         return None
     log = get_logger()
     inputs = Inputs(environ)
@@ -104,6 +162,12 @@ def lookup(
             more,
         )
         return None
+    problem = url_hint(service, ref, raw)
+    if problem:
+        log.warning("warning: %s", problem)
+    if resolution.warnings:
+        more = f" (+{len(resolution.warnings) - 1} more)" if len(resolution.warnings) > 1 else ""
+        log.warning("warning: %s%s; run azure-artifacts-keyring check", resolution.warnings[0], more)
     log.debug(
         "sections applied (least to most specific): %s", [r.name for r in resolution.sections if r.applies]
     )

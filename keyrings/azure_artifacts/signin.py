@@ -79,6 +79,7 @@ class SignIn:
             token_file=settings.token_file,
             service_url=ref.service,
             allow_imds="managed_identity" in settings.credential,
+            login_hint=self.ctx.login_hint,
         )
 
     def configured_options(self) -> FlowOptions:
@@ -142,7 +143,11 @@ class SignIn:
         for name in self.chain(hopeful):
             if name in PASS_THROUGH:
                 continue
-            reason = unavailable_reason(name, hopeful)
+            reason = (
+                "not used: signing in again (login --force)"
+                if (self.ctx.fresh_sign_in and name == "shared_cache")
+                else unavailable_reason(name, hopeful)
+            )
             if reason is None:
                 runnable.append(name)
             else:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..urls import FeedRef
-from .files import RawConfig, problem
-from .sections import Section, mismatch
+from .files import ENV_CONFIG, RawConfig, problem
+from .sections import Section, may_apply, mismatch
 from .settings import Settings, entra_less
 from .table import BY_NAME, HOST_ONLY_OPTIONS, OPTION_NAMES, PARSERS
 
@@ -31,6 +31,8 @@ class Resolution:
     sections: tuple[SectionReport, ...]
     settings: Settings
     errors: tuple[str, ...] = field(default_factory=tuple)
+    # Problems in sections that are not meant for this URL, and near-miss section names.
+    warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class ValidConfig:
 
     raw: RawConfig
     options: Mapping[str, Mapping[str, Any]]  # per section: the options it sets, validated
-    problems: tuple[str, ...]
+    problems: tuple[str, ...]  # everything `check` reports
+    by_section: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # section -> its problems
 
 
 def validate(raw: RawConfig) -> ValidConfig:
@@ -50,24 +53,30 @@ def validate(raw: RawConfig) -> ValidConfig:
         return quick
     from .options import validate_options
 
-    problems = list(raw.problems)
+    by_section: dict[str, list[str]] = {}
+    for name, what in raw.section_problems:
+        by_section.setdefault(name, []).append(what)
     parsed: dict[str, Mapping[str, Any]] = {}
     for section in raw.sections:
+        found = by_section.setdefault(section.name, [])
         options, bad = validate_options(section.options)
-        for key, what in bad:
-            problems.append(problem(raw.path, section.name, key, what))
+        found += [problem(raw.path, section.name, key, what) for key, what in bad]
         if "host" not in section.qualifiers:
-            for key in HOST_ONLY_OPTIONS:
-                if key in section.options:
-                    problems.append(problem(raw.path, section.name, key, "only allowed in a host section"))
+            found += [
+                problem(raw.path, section.name, key, "only allowed in a host section")
+                for key in HOST_ONLY_OPTIONS
+                if key in section.options
+            ]
         parsed[section.name] = options.model_dump(exclude_none=True)
-    return ValidConfig(raw=raw, options=parsed, problems=tuple(problems))
+    problems = [*raw.problems, *(what for found in by_section.values() for what in found), *raw.near_misses]
+    sections = {name: tuple(found) for name, found in by_section.items() if found}
+    return ValidConfig(raw=raw, options=parsed, problems=tuple(problems), by_section=sections)
 
 
 def _quick(raw: RawConfig) -> Optional[ValidConfig]:
     """The validated options when every section is well formed and every option known and
     valid (the same parsers the pydantic model runs); None at the first problem of any kind."""
-    if raw.problems or not all(section.valid for section in raw.sections):
+    if raw.problems or raw.section_problems or raw.near_misses or not all(s.valid for s in raw.sections):
         return None
     parsed: dict[str, Mapping[str, Any]] = {}
     for section in raw.sections:
@@ -87,9 +96,14 @@ def _quick(raw: RawConfig) -> Optional[ValidConfig]:
 
 
 def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Resolution:
-    """Layer the applicable sections for `ref`: most specific first, later-in-file on ties."""
+    """Layer the applicable sections for `ref`: most specific first, later-in-file on ties.
+
+    Problems of the file as a whole, of `[artifacts]` and of sections that may be meant for this
+    URL fail it (`errors`); those of sections for other URLs are only `warnings`."""
     reports: list[SectionReport] = []
     applicable: list[Section] = []
+    errors: list[str] = list(valid.raw.problems)
+    warnings: list[str] = []
     for section in valid.raw.sections:
         reason = mismatch(section, ref)
         reports.append(
@@ -97,13 +111,32 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
         )
         if reason is None:
             applicable.append(section)
-    applicable.sort(key=lambda s: (s.weight, s.order), reverse=True)
+        found = valid.by_section.get(section.name, ())
+        (errors if may_apply(section, ref) else warnings).extend(found)
     from_env, env_problems = env_options(environ)
+    chosen, sources = layer_options(valid, applicable, from_env, ref)
+    settings = Settings(**chosen, sources=sources, host_sets_entra=host_sets_entra(valid, applicable))
+    if entra_less(ref, settings) and sources["credential"] == "default":
+        settings = settings.override("credential", ("static",), "default")
+    errors += env_problems + missing_file(valid.raw, environ)
+    warnings += valid.raw.near_misses
+    return Resolution(ref, valid.raw, tuple(reports), settings, tuple(errors), tuple(warnings))
+
+
+def layer_options(
+    valid: ValidConfig,
+    applicable: list[Section],
+    from_env: Mapping[str, tuple[Any, str]],
+    ref: Optional[FeedRef],
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each option from the most specific applicable section that sets it, then the compatibility
+    variables, then the default: (values, where each came from)."""
+    ordered = sorted(applicable, key=lambda s: (s.weight, s.order), reverse=True)
     chosen: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for name in OPTION_NAMES:
-        for section in applicable:
-            value = valid.options[section.name].get(name)
+        for section in ordered:
+            value = valid.options.get(section.name, {}).get(name)
             if value is not None:
                 chosen[name], sources[name] = value, section.name
                 break
@@ -112,18 +145,28 @@ def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Res
                 chosen[name], sources[name] = from_env[name]
             else:
                 chosen[name], sources[name] = _default(name, ref), "default"
-    host_sets_entra = any(
+    return chosen, sources
+
+
+def host_sets_entra(valid: ValidConfig, applicable: list[Section]) -> bool:
+    """Does an applicable `host` section itself set tenant or authority_host (`entra_less`)?"""
+    return any(
         "host" in section.qualifiers
-        and any(valid.options[section.name].get(name) is not None for name in ("tenant", "authority_host"))
+        and any(
+            valid.options.get(section.name, {}).get(name) is not None for name in ("tenant", "authority_host")
+        )
         for section in applicable
     )
-    settings = Settings(**chosen, sources=sources, host_sets_entra=host_sets_entra)
-    if entra_less(ref, settings) and sources["credential"] == "default":
-        settings = settings.override("credential", ("static",), "default")
-    errors = tuple(valid.problems) + tuple(env_problems)
-    return Resolution(ref, valid.raw, tuple(reports), settings, errors)
 
 
-def _default(name: str, ref: FeedRef) -> Any:
+def missing_file(raw: RawConfig, environ: Mapping[str, str]) -> list[str]:
+    """KEYRINGS_AZURE_ARTIFACTS_CONFIG names a file that is not there: a lookup must not quietly
+    use the defaults (a typo in a CI variable would otherwise go unnoticed)."""
+    if raw.exists or not environ.get(ENV_CONFIG, "").strip():
+        return []
+    return [f"{raw.path}: {ENV_CONFIG} names this file, which does not exist"]
+
+
+def _default(name: str, ref: Optional[FeedRef]) -> Any:
     """The built-in default; a few depend on the URL."""
     return BY_NAME[name].default_for(ref)

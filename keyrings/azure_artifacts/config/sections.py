@@ -23,6 +23,7 @@ class Section:
     options: dict[str, str] = field(default_factory=dict)
     order: int = 0
     valid: bool = True  # False when the name has a qualifier problem: then it never applies
+    loose: dict[str, str] = field(default_factory=dict)  # an invalid name's known qualifiers, read leniently
 
     @property
     def weight(self) -> int:
@@ -36,6 +37,40 @@ class Section:
 def is_ours(section_name: str) -> bool:
     """Only `artifacts` and `artifacts <qualifiers>` sections belong to this backend."""
     return section_name == SECTION_PREFIX or section_name.startswith(SECTION_PREFIX + " ")
+
+
+_NEAR = re.compile(r"^\s*([A-Za-z_]+)(\s.*)?$", re.DOTALL)
+
+
+def near_miss(section_name: str) -> str:
+    """A did-you-mean for a section that is almost ours (`[artifact ...]`, `[Artifacts ...]`,
+    `[ artifacts org=...]`), else "". Another tool's section (`[artifactory]`) is left alone."""
+    match = _NEAR.match(section_name)
+    if match is None:
+        return ""
+    word, rest = match.group(1), (match.group(2) or "").strip()
+    if word.lower() == "artifactory" or (word == SECTION_PREFIX and section_name == section_name.strip()):
+        return ""
+    import difflib  # only for error messages
+
+    if difflib.SequenceMatcher(None, word.lower(), SECTION_PREFIX).ratio() < 0.85:
+        return ""
+    intended = f"{SECTION_PREFIX} {rest}".strip()
+    return (
+        f"not read: section names are case-sensitive and start with 'artifacts' (did you mean [{intended}]?)"
+    )
+
+
+def loose_qualifiers(section_name: str) -> dict[str, str]:
+    """The known qualifiers of a section name, quoted or not: enough to tell whether an invalid
+    section was meant for a URL (then its problem fails the lookup) or not (a warning)."""
+    found: dict[str, str] = {}
+    for match in _PAIR.finditer(section_name[len(SECTION_PREFIX) :]):
+        key = match.group(1).lower()
+        value = next((g for g in match.group(2, 3, 4) if g is not None), "").strip()
+        if key in QUALIFIER_WEIGHTS and value and key not in found:
+            found[key] = value
+    return found
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -98,7 +133,22 @@ def mismatch(section: Section, ref: FeedRef) -> Optional[str]:
     """Why a section does not apply to a URL, or None when every qualifier matches."""
     if not section.valid:
         return "invalid qualifiers (see errors)"
-    for key, expected in section.qualifiers.items():
+    return _mismatch(section.qualifiers, ref)
+
+
+def may_apply(section: Section, ref: FeedRef) -> bool:
+    """Could the section be meant for this URL? Valid: it applies. Invalid: its known qualifiers,
+    read leniently, match (so its problem is the lookup's problem, not a warning)."""
+    if section.valid:
+        return mismatch(section, ref) is None
+    try:
+        return _mismatch(section.loose, ref) is None
+    except ValueError:
+        return True
+
+
+def _mismatch(qualifiers: dict[str, str], ref: FeedRef) -> Optional[str]:
+    for key, expected in qualifiers.items():
         if key == "host":
             host, port = parse_host_pattern(expected)
             if not host_matches(ref.host, host):

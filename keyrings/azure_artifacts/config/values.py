@@ -109,7 +109,20 @@ def scopes(value: object) -> tuple[str, ...]:
     for name in names:
         if not _SCOPE.match(name):
             raise ValueError(f"'{name}' is not an Azure DevOps scope (like vso.packaging)")
+        if name not in _PACKAGING_SCOPES:
+            import difflib  # only for an unusual scope
+
+            close = difflib.get_close_matches(name, _PACKAGING_SCOPES, n=1, cutoff=0.8)
+            if close:
+                raise ValueError(f"'{name}' is not an Azure DevOps scope (did you mean '{close[0]}'?)")
     return tuple(dict.fromkeys(names))
+
+
+# The scopes a feed's credential uses (Microsoft Learn, "Azure DevOps scopes"); another `vso.`
+# scope is passed on as written, a near miss of these is a typo.
+_PACKAGING_SCOPES = (
+    "vso.packaging", "vso.packaging_write", "vso.packaging_manage", "vso.drop", "vso.drop_write", "vso.drop_manage",
+)  # fmt: skip
 
 
 def duration(value: object) -> int:
@@ -143,7 +156,7 @@ def timeout(value: object) -> float:
     except ValueError:
         raise ValueError(f"'{value}' is not a number of seconds") from None
     if not 0 < number <= 600:
-        raise ValueError("must be between 0 and 600 seconds")
+        raise ValueError("must be more than 0 and at most 600 seconds")
     return number
 
 

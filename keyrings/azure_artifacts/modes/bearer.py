@@ -23,6 +23,7 @@ def bearer_secret(signin: SignIn, grant: Grant) -> CachedSecret:
         "tenant": grant.authority.tenant or "",
         "vssps_url": grant.authority.vssps_url,
         "flow": grant.flow,
+        "host": ref.netloc,
     }
     return CachedSecret(
         "bearer", grant.token.token, settings.username, expires_at, ref.org, ref.project, ref.feed, (), meta

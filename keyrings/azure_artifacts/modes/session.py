@@ -55,6 +55,7 @@ class SessionMode(CachedMode):
             "tenant": grant.authority.tenant or "",
             "vssps_url": grant.authority.vssps_url,
             "flow": grant.flow,
+            "host": ref.netloc,
         }
         if issued.authorization_id:
             meta["authorization_id"] = issued.authorization_id

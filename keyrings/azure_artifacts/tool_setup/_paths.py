@@ -102,7 +102,10 @@ def project_dir(cwd: Path, names: tuple[str, ...] = ("pyproject.toml",)) -> Path
         if any((directory / name).is_file() for name in names):
             return directory
     wanted = " or ".join(names)
-    raise SetupError(f"no {wanted} in {cwd} or above: run setup inside your project (or pass --file)")
+    # Only uv's setup writes a single project file that --file can name; poetry, pdm and hatch
+    # write more than one (usage_problem refuses --file for them).
+    other = " (or pass --file)" if "uv.toml" in names else ""
+    raise SetupError(f"no {wanted} in {cwd} or above: run setup inside your project{other}")
 
 
 def uv_file(cwd: Path, explicit: Optional[Path]) -> Path:
