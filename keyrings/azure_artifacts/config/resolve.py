@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from ..urls import FeedRef
 from .files import ENV_CONFIG, RawConfig, problem
+from .hosts import ENTRA_OPTIONS
 from .sections import Section, may_apply, mismatch
 from .settings import Settings, entra_less
 from .table import BY_NAME, HOST_ONLY_OPTIONS, OPTION_NAMES, PARSERS
@@ -152,9 +153,7 @@ def host_sets_entra(valid: ValidConfig, applicable: list[Section]) -> bool:
     """Does an applicable `host` section itself set tenant or authority_host (`entra_less`)?"""
     return any(
         "host" in section.qualifiers
-        and any(
-            valid.options.get(section.name, {}).get(name) is not None for name in ("tenant", "authority_host")
-        )
+        and any(valid.options.get(section.name, {}).get(name) is not None for name in ENTRA_OPTIONS)
         for section in applicable
     )
 
