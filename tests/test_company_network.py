@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import sys
 import threading
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from keyrings.azure_artifacts import service, tls
+from keyrings.azure_artifacts._log import LOGGER_NAME
+from keyrings.azure_artifacts.errors import UntrustedCertificate
 from keyrings.azure_artifacts.http import Http
 from keyrings.azure_artifacts.testing import FakeAzure
 from keyrings.azure_artifacts.testing.proxy import TUNNEL_THREAD, ConnectProxy
@@ -86,7 +89,9 @@ def test_a_proxy_carries_discovery_msal_and_the_exchange(
     connects: list[tuple[str, object]],
     monkeypatch: pytest.MonkeyPatch,
     logged: Logged,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger=LOGGER_NAME)
     fake_azure.add_app(APP_ID, secret=APP_SECRET)
     env = company_env(
         fake_azure,
@@ -101,7 +106,9 @@ def test_a_proxy_carries_discovery_msal_and_the_exchange(
     assert found is not None and fake_azure.lookup(found[1]) is not None
     assert fake_azure.count("simple") >= 1 and fake_azure.count("token") >= 1  # discovery, msal
     assert_all_through(proxy, fake_azure, connects)
-    assert PROXY_PASSWORD not in "\n".join(logged.lines())
+    lines = "\n".join(logged.lines())
+    assert f"via proxy http://***@127.0.0.1:{proxy.port}" in lines
+    assert PROXY_PASSWORD not in lines and PROXY_USER not in lines
 
 
 def test_a_proxy_carries_azure_identitys_requests(
@@ -232,7 +239,7 @@ def test_ca_bundle_in_a_host_section_verifies_that_host_only(
     ctx.use_ca_bundle(url, fake_azure.ca_path)
     assert ctx.http(5).get(url).status_code == 401  # the feed's origin: the section's bundle
     ctx.use_ca_bundle(url, None)
-    with pytest.raises(tls.UntrustedCertificate, match="not trusted by the OS trust store"):
+    with pytest.raises(UntrustedCertificate, match="not trusted by the OS trust store"):
         ctx.http(5).get(url)
 
 
@@ -276,7 +283,7 @@ def doctor_tls(
     clean_env.install(monkeypatch, full)
     code, out, _err = run_cli(capsys, "doctor", "--json", fake.feed_url("contoso", "main"))
     steps = {s["name"]: s for s in json.loads(out)["steps"]}
-    return code, steps["tls"]
+    return code, {**steps["tls"], "others": steps}
 
 
 def test_doctor_names_the_issuer_the_os_store_does_not_trust(
@@ -318,6 +325,9 @@ def test_doctor_uses_a_sections_ca_bundle(
     )
     assert step["status"] == "ok", step
     assert step["detail"].endswith(f", trusted by ca_bundle={fake_azure.ca_path}")
+    # The lookup's own requests (discovery here) use the section's bundle too.
+    tenant = step["others"]["tenant"]
+    assert tenant["status"] == "ok" and "(discovered)" in tenant["detail"], tenant
 
 
 def test_doctor_handshakes_through_the_proxy(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from conftest import CleanEnv
 
-HEAVY = ("pydantic", "msal", "msal_extensions", "azure.identity", "requests")
+HEAVY = ("pydantic", "msal", "msal_extensions", "azure.identity", "requests", "truststore", "certifi")
 
 SCRIPT = f"""
 import json, sys

@@ -16,7 +16,18 @@ from keyrings.azure_artifacts.testing import FakeAzure
 if TYPE_CHECKING:
     from conftest import CleanEnv
 
-HEAVY = ["pydantic", "msal", "msal_extensions", "azure.identity", "azure.core", "requests", "urllib3"]
+HEAVY = [
+    "pydantic",
+    "msal",
+    "msal_extensions",
+    "azure.identity",
+    "azure.core",
+    "requests",
+    "urllib3",
+    "truststore",
+    "certifi",
+    "keyrings.azure_artifacts.tls",
+]
 APP_ID = "00000000-0000-0000-0000-0000000000aa"
 
 PROBE = """

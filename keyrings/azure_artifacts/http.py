@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from ._log import get_logger, redact
-from .errors import ServiceError
+from .errors import ServiceError, UntrustedCertificate
 from .urls import origin
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ class Http:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             label = f"{method} {_safe_url(current)}"
-            log.debug("http: %s", label)
+            log.debug("http: %s%s", label, _via(current, self.environ))
             try:
                 response = session.request(
                     method,
@@ -316,6 +316,14 @@ def _is_timeout(exc: BaseException) -> bool:
     return isinstance(inner, (urllib3.exceptions.TimeoutError, TimeoutError))
 
 
+def _via(url: str, environ: Mapping[str, str]) -> str:
+    """` via proxy http://***@host:port` when a proxy carries `url` (for the debug log), else ""."""
+    from .tls import hide_userinfo, proxy_for
+
+    proxy = proxy_for(url, environ)
+    return f" via proxy {hide_userinfo(proxy)}" if proxy else ""
+
+
 def tls_failure(
     exc: BaseException,
     label: str,
@@ -329,9 +337,7 @@ def tls_failure(
 
     if tls.is_untrusted(exc):
         get_logger().debug("http: %s: %s", label, _reason(exc))
-        return tls.UntrustedCertificate(
-            tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned))
-        )
+        return UntrustedCertificate(tls.untrusted(origin(url).netloc, tls.trust_for(url, environ, pinned)))
     return ServiceError(f"{label}: TLS error: {_reason(exc)}")
 
 

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .errors import ServiceError, UntrustedCertificate
+from .errors import ServiceError
 
 OS_STORE = "the OS trust store"
 BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -230,9 +230,6 @@ def is_untrusted(exc: BaseException) -> bool:
     """A certificate that did not verify (an unknown issuer, not a wrong host name)?"""
     text = f"{exc!r} {exc}"
     return "CERTIFICATE_VERIFY_FAILED" in text and "Hostname mismatch" not in text
-
-
-__all__ = ["UntrustedCertificate"]  # raised by the clients that use this module
 
 
 def untrusted(host: str, trust: Trust) -> str:
