@@ -99,3 +99,18 @@ def test_an_unknown_option_is_a_type_error() -> None:
 def test_no_option_shadows_what_settings_itself_has() -> None:
     own = {name for name in vars(Settings) if not name.startswith("_")} | {"sources", "host_sets_entra"}
     assert not own & set(table.OPTION_NAMES)
+
+
+def test_each_default_has_its_parsers_type() -> None:
+    """mypy infers a row's type from its parser and default together, so a default of the wrong
+    type would widen it quietly; this holds them to one type."""
+    import typing
+
+    for row in table.ROWS:
+        if row.default is None:
+            continue
+        returned = typing.get_type_hints(row.parse)["return"]
+        kind = typing.get_origin(returned) or returned
+        if kind is typing.Union:  # Optional[X]
+            kind = next(arg for arg in typing.get_args(returned) if arg is not type(None))
+        assert type(row.default) is kind, (row.name, row.default, returned)
