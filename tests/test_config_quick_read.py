@@ -16,7 +16,7 @@ from keyrings.azure_artifacts.config.files import RawConfig
 from keyrings.azure_artifacts.config.options import Options, validate_options
 from keyrings.azure_artifacts.config.resolve import _quick, validate
 from keyrings.azure_artifacts.config.sections import Section
-from keyrings.azure_artifacts.config.values import PARSERS
+from keyrings.azure_artifacts.config.table import PARSERS
 
 CONFIG = """[artifacts]
 auth = pat

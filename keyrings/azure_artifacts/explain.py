@@ -179,6 +179,7 @@ def cache_state(resolution: Resolution, ctx: Context) -> dict[str, Any]:
 def human(report: dict[str, Any], notes: list[str]) -> str:
     """The report as aligned text, for a person."""
     from ._text import duration_text
+    from .config.table import DURATION_OPTIONS, HOST_ONLY_OPTIONS
 
     url, config = report["url"], report["config"]
     lines = [f"URL       {url['service']}"]
@@ -203,14 +204,14 @@ def human(report: dict[str, Any], notes: list[str]) -> str:
     if report["settings"]:
         lines.append("Settings")
         for name, item in report["settings"].items():
-            if name in ("path_prefix", "allow_http") and item["from"] == "default":
+            if name in HOST_ONLY_OPTIONS and item["from"] == "default":
                 continue  # only meaningful for hosts declared by a host section
             value = item["value"]
             if value is None:
                 shown = "-"
             elif isinstance(value, list):
                 shown = ", ".join(value)
-            elif name.endswith(("_duration", "_before")):
+            elif name in DURATION_OPTIONS:
                 shown = duration_text(int(value))
             else:
                 shown = str(value)

@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..urls import FeedRef
-from . import values
 from .files import ENV_CONFIG, RawConfig, problem
+from .hosts import ENTRA_OPTIONS
 from .sections import Section, may_apply, mismatch
-from .settings import OPTION_NAMES, Settings, entra_less
+from .settings import Settings, entra_less
+from .table import BY_NAME, HOST_ONLY_OPTIONS, OPTION_NAMES, PARSERS
+
+# The compatibility variables (README "Moving from ..."): option defaults below `[artifacts]`.
+from .table import env_options as env_options
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ def validate(raw: RawConfig) -> ValidConfig:
     quick = _quick(raw)
     if quick is not None:
         return quick
-    from .options import HOST_ONLY_OPTIONS, validate_options
+    from .options import validate_options
 
     by_section: dict[str, list[str]] = {}
     for name, what in raw.section_problems:
@@ -77,11 +81,11 @@ def _quick(raw: RawConfig) -> Optional[ValidConfig]:
         return None
     parsed: dict[str, Mapping[str, Any]] = {}
     for section in raw.sections:
-        if "host" not in section.qualifiers and any(k in section.options for k in values.HOST_ONLY_OPTIONS):
+        if "host" not in section.qualifiers and any(k in section.options for k in HOST_ONLY_OPTIONS):
             return None
         options: dict[str, Any] = {}
         for key, text in section.options.items():
-            parse = values.PARSERS.get(key)
+            parse = PARSERS.get(key)
             if parse is None:
                 return None
             try:
@@ -90,46 +94,6 @@ def _quick(raw: RawConfig) -> Optional[ValidConfig]:
                 return None
         parsed[section.name] = options
     return ValidConfig(raw=raw, options=parsed, problems=())
-
-
-def env_options(environ: Mapping[str, str]) -> tuple[dict[str, tuple[Any, str]], list[str]]:
-    """The compatibility variables (README "Moving from ...") that act as option defaults below `[artifacts]`."""
-    found: dict[str, tuple[Any, str]] = {}
-    problems: list[str] = []
-
-    def take(var: str, option: str, parse: Any) -> None:
-        text = environ.get(var, "").strip()
-        if not text:
-            return
-        try:
-            value = parse(text)
-        except ValueError as exc:
-            problems.append(f"env:{var}: {exc}")
-            return
-        if value is not None:
-            found[option] = (value, f"env:{var}")
-
-    def bearer(text: str) -> str:
-        return "bearer" if values.boolean(text) else "pat"
-
-    def days(text: str) -> int:
-        if not text.isdigit() or not 0 < int(text) <= 366:
-            raise ValueError(f"'{text}' is not a whole number of days between 1 and 366")
-        return int(text) * 86400
-
-    def noninteractive(text: str) -> Optional[str]:
-        return "never" if values.boolean(text) else None
-
-    def authority(text: str) -> str:
-        # azure-identity reads a scheme-less host (its AzureAuthorityHosts constants) as https.
-        return values.https_url(text if "://" in text else f"https://{text}")
-
-    take("KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN", "auth", bearer)
-    take("AZURE_DEVOPS_PAT_DURATION", "pat_duration", days)
-    take("AZURE_DEVOPS_PAT_SCOPE", "scopes", values.scopes)
-    take("ARTIFACTS_KEYRING_NONINTERACTIVE_MODE", "interactive", noninteractive)
-    take("AZURE_AUTHORITY_HOST", "authority_host", authority)
-    return found, problems
 
 
 def resolve(valid: ValidConfig, ref: FeedRef, environ: Mapping[str, str]) -> Resolution:
@@ -191,7 +155,7 @@ def host_sets_entra(valid: ValidConfig, applicable: list[Section]) -> bool:
     Azure DevOps Services, not for a server of the user's)."""
     return any(
         "host" in section.qualifiers
-        and any(valid.options[section.name].get(name) is not None for name in ("tenant", "authority_host"))
+        and any(valid.options.get(section.name, {}).get(name) is not None for name in ENTRA_OPTIONS)
         for section in applicable
     )
 
@@ -204,17 +168,6 @@ def missing_file(raw: RawConfig, environ: Mapping[str, str]) -> list[str]:
     return [f"{raw.path}: {ENV_CONFIG} names this file, which does not exist"]
 
 
-_BUILT_IN = Settings()
-
-
 def _default(name: str, ref: Optional[FeedRef]) -> Any:
     """The built-in default; a few depend on the URL."""
-    if ref is None:
-        return getattr(_BUILT_IN, name)
-    if name == "scopes":
-        return ("vso.packaging_write",) if ref.upload else ("vso.packaging",)
-    if name == "vssps_url":
-        return ref.default_vssps_url()
-    if name == "path_prefix":
-        return ref.path_prefix
-    return getattr(_BUILT_IN, name)
+    return BY_NAME[name].default_for(ref)

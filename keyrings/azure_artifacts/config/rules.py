@@ -39,7 +39,7 @@ class Finding:
 
 def findings(valid: ValidConfig, environ: Mapping[str, str]) -> list[Finding]:
     """Every rule broken by the layered settings of every scope, each message once."""
-    from .resolve import env_options, layer_options
+    from .resolve import env_options, host_sets_entra, layer_options
 
     from_env = env_options(environ)[0]
     usable = [s for s in valid.raw.sections if s.valid]
@@ -47,7 +47,7 @@ def findings(valid: ValidConfig, environ: Mapping[str, str]) -> list[Finding]:
     for scope in _scopes(usable):
         applicable = [s for s in usable if _within(s.qualifiers, scope)]
         chosen, sources = layer_options(valid, applicable, from_env, None)
-        settings = Settings(**chosen, sources=sources)
+        settings = Settings(**chosen, sources=sources, host_sets_entra=host_sets_entra(valid, applicable))
         named = frozenset(s.name for s in applicable)
         where = max(applicable, key=lambda s: (s.weight, s.order)).name if applicable else "artifacts"
         reason = cannot_work(settings)

@@ -2,70 +2,62 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..microsoft import PUBLIC_AUTHORITY_HOST
+from .table import DEFAULTS, OPTION_NAMES, OptionTable
 
 if TYPE_CHECKING:
     from ..urls import FeedRef
 
-# Every option a section may set, in the order `explain` lists them.
-OPTION_NAMES: tuple[str, ...] = (
-    "auth",
-    "credential",
-    "tenant",
-    "authority_host",
-    "client_id",
-    "scopes",
-    "pat_duration",
-    "pat_renew_before",
-    "session_duration",
-    "username",
-    "interactive",
-    "token_env",
-    "token_file",
-    "vssps_url",
-    "timeout",
-    "ca_bundle",
-    "path_prefix",
-    "allow_http",
-)
+__all__ = ["OPTION_NAMES", "Settings", "cannot_work", "entra_less"]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(OptionTable):
     """One value per option (defaults filled in) and, in `sources`, the section name as written,
-    `env:VAR` or `default` it came from."""
+    `env:VAR` or `default` it came from.
 
-    auth: str = "session"
-    credential: tuple[str, ...] = ("auto",)
-    tenant: Optional[str] = None
-    authority_host: str = PUBLIC_AUTHORITY_HOST
-    client_id: Optional[str] = None
-    scopes: tuple[str, ...] = ("vso.packaging",)
-    pat_duration: int = 30 * 86400
-    pat_renew_before: int = 3 * 86400
-    session_duration: int = 4 * 3600
-    username: str = "VssSessionToken"
-    interactive: str = "auto"
-    token_env: str = "AZURE_DEVOPS_EXT_PAT"
-    token_file: Optional[str] = None
-    vssps_url: str = ""
-    timeout: float = 20.0
-    ca_bundle: Optional[str] = None
-    path_prefix: str = ""
-    allow_http: bool = False
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    The options' names, types and defaults are the rows of `table.OptionTable`; an instance
+    keeps its values in its `__dict__` (which wins over the rows) and cannot be changed."""
+
+    sources: Mapping[str, str]
     # True when an applicable `host` section itself sets tenant or authority_host (entra_less).
-    host_sets_entra: bool = False
+    host_sets_entra: bool
+
+    def __init__(
+        self, *, sources: Optional[Mapping[str, str]] = None, host_sets_entra: bool = False, **options: Any
+    ) -> None:
+        unknown = set(options) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown option {', '.join(sorted(unknown))}")
+        state = self.__dict__
+        state.update(DEFAULTS)
+        state.update(options)
+        state["sources"] = dict(sources or {})
+        state["host_sets_entra"] = host_sets_entra
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Settings are read-only: use override() to change {name}")
+
+    def __eq__(self, other: object) -> bool:
+        """Equal values (where they came from does not count)."""
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.items())})"
+
+    def _key(self) -> tuple[Any, ...]:
+        return (*(value for _, value in self.items()), self.host_sets_entra)
 
     def items(self) -> Iterator[tuple[str, Any]]:
         """(option, value) in the documented order."""
         for name in OPTION_NAMES:
-            yield name, getattr(self, name)
+            yield name, self.__dict__[name]
 
     def source(self, name: str) -> str:
         return self.sources.get(name, "default")
@@ -76,7 +68,11 @@ class Settings:
 
     def override(self, name: str, value: Any, source: str) -> Settings:
         """A copy with one option replaced (the CLI's `interactive = always`, for example)."""
-        return dataclasses.replace(self, **{name: value}, sources={**self.sources, name: source})
+        return Settings(
+            **{**dict(self.items()), name: value},
+            sources={**self.sources, name: source},
+            host_sets_entra=self.host_sets_entra,
+        )
 
 
 def entra_less(ref: FeedRef, settings: Settings) -> bool:

@@ -1,9 +1,10 @@
-"""Pure parsers for option values (stdlib only), shared by validation and URL recognition."""
+"""Pure parsers for option values (stdlib only): the option table (`table`) names which option
+uses which; URL recognition uses some directly."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Optional
 
 from .._text import is_guid
 from .sections import did_you_mean
@@ -178,33 +179,38 @@ def boolean(value: object) -> bool:
     raise ValueError(f"'{value}' is not true or false")
 
 
-def _choice_of(choices: tuple[str, ...]) -> Callable[[object], str]:
-    return lambda value: choice(value, choices)
+def auth_mode(value: object) -> str:
+    return choice(value, AUTH_MODES)
 
 
-# option -> its parser: the one table both the pydantic model (options.py) and the quick pass
-# for a file with nothing wrong (resolve.validate) use.
-PARSERS: dict[str, Callable[[object], Any]] = {
-    "auth": _choice_of(AUTH_MODES),
-    "credential": credential,
-    "tenant": tenant,
-    "authority_host": https_url,
-    "client_id": guid,
-    "scopes": scopes,
-    "pat_duration": duration,
-    "pat_renew_before": duration,
-    "session_duration": duration,
-    "username": username,
-    "interactive": _choice_of(INTERACTIVE_MODES),
-    "token_env": env_name,
-    "token_file": path,
-    "vssps_url": vssps_url,
-    "timeout": timeout,
-    "ca_bundle": path,
-    "path_prefix": path_prefix,
-    "allow_http": boolean,
-}
-HOST_ONLY_OPTIONS = ("path_prefix", "allow_http")
+def interactive_mode(value: object) -> str:
+    return choice(value, INTERACTIVE_MODES)
+
+
+# --- the compatibility variables' own spellings (the option table names which one reads which) ---
+
+
+def bearer_flag(text: str) -> str:
+    """KEYRINGS_ARTIFACTS_USE_BEARER_TOKEN: true means `auth = bearer`, false `auth = pat`."""
+    return "bearer" if boolean(text) else "pat"
+
+
+def whole_days(text: str) -> int:
+    """AZURE_DEVOPS_PAT_DURATION: a whole number of days."""
+    if not text.isdigit() or not 0 < int(text) <= 366:
+        raise ValueError(f"'{text}' is not a whole number of days between 1 and 366")
+    return int(text) * 86400
+
+
+def noninteractive_flag(text: str) -> Optional[str]:
+    """ARTIFACTS_KEYRING_NONINTERACTIVE_MODE: true means `interactive = never`; false leaves it unset."""
+    return "never" if boolean(text) else None
+
+
+def authority_host(text: str) -> str:
+    """AZURE_AUTHORITY_HOST: azure-identity reads a scheme-less host (its AzureAuthorityHosts
+    constants) as https."""
+    return https_url(text if "://" in text else f"https://{text}")
 
 
 def _iso_seconds(text: str) -> int:
