@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from helpers import APP_ID, APP_SECRET
+from helpers import APP_ID, APP_SECRET, posix_only
 
 from keyrings.azure_artifacts import service
 from keyrings.azure_artifacts.cache import CachedSecret, SecretCache, cache_key
@@ -19,8 +19,6 @@ from keyrings.azure_artifacts.testing import FakeAzure
 
 if TYPE_CHECKING:
     from helpers import CleanEnv
-
-posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes and owners are POSIX-only")
 
 
 def test_warm_hit_returns_the_callers_username_like_the_full_path(
