@@ -242,7 +242,45 @@ def uv_project(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[s
     return kept, example("uv-project")
 
 
+def keyring_get(cli_env: CleanEnv, name: str) -> tuple[str, str]:
+    """`keyring get URL USER` as the page shows it, in a clean CI job with no credential at all:
+    what keyring prints on stderr and its exit code (stdout must stay empty)."""
+    import subprocess
+    import sys
+
+    shown = example(name)
+    command = shown.splitlines()[0]
+    argv = command.split()[1:]
+    env = cli_env.for_lookup(CI="1")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "keyring"), *argv[1:]],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.stdout == ""
+    return f"{command}\n{done.stderr}(exit {done.returncode})\n", shown
+
+
+def ci_no_credential(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    return keyring_get(cli_env, "ci-no-credential")
+
+
+def url_typo(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    return keyring_get(cli_env, "url-typo")
+
+
+def setup_twine(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`setup --tool twine --dry-run` for the page's upload URL, into ~/.pypirc."""
+    shown = example("setup-twine")
+    command = shown.splitlines()[0]
+    code, out, err = run_cli(capsys, *command.split()[2:])
+    assert code == 0, err
+    return f"{command}\n{out.replace(str(cli_env.home), '~')}", shown
+
+
 RUNNERS: dict[str, Callable[..., tuple[str, str]]] = {
+    "ci-no-credential": ci_no_credential,
+    "url-typo": url_typo,
+    "setup-twine": setup_twine,
     "setup-pip": setup_pip,
     "uv-project": uv_project,
     "layered-explain": explain_layered,
