@@ -277,7 +277,36 @@ def setup_twine(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[
     return f"{command}\n{out.replace(str(cli_env.home), '~')}", shown
 
 
+def tls_step(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """doctor's tls line against the fake, whose CA is named by REQUESTS_CA_BUNDLE."""
+    session = against_the_fake(cli_env, ["doctor", "URL"])
+    line = next(line for line in session.splitlines() if line.split()[:2] == ["ok", "tls"])
+    return line + "\n", example("tls-step")
+
+
+def state_refused(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`status` with a state directory others may write (POSIX): refused in one line."""
+    import os
+    import subprocess
+    import sys
+
+    if os.name != "posix":
+        pytest.skip("owners and mode bits decide nothing on Windows")
+    shared = cli_env.root / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    env = cli_env(KEYRINGS_AZURE_ARTIFACTS_STATE_DIR=str(shared))
+    done = subprocess.run(
+        [sys.executable, "-m", "keyrings.azure_artifacts", "status"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    text = f"$ azure-artifacts-keyring status\n{done.stderr}(exit {done.returncode})\n"
+    return text.replace(str(shared), "/srv/shared"), example("state-refused")
+
+
 RUNNERS: dict[str, Callable[..., tuple[str, str]]] = {
+    "tls-step": tls_step,
+    "state-refused": state_refused,
     "ci-no-credential": ci_no_credential,
     "url-typo": url_typo,
     "setup-twine": setup_twine,
