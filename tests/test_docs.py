@@ -304,7 +304,55 @@ def state_refused(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tupl
     return text.replace(str(shared), "/srv/shared"), example("state-refused")
 
 
+def in_a_project(cli_env: CleanEnv, name: str) -> tuple[str, str]:
+    """The page's `setup ... --dry-run` run in a new project (`~/app`, a bare pyproject.toml)."""
+    import subprocess
+    import sys
+
+    shown = example(name)
+    command = shown.splitlines()[0]
+    project = cli_env.home / "app"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1.0"\n', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "keyrings.azure_artifacts", *command.split()[2:]],
+        env=cli_env(), cwd=project, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return f"{command}\n{done.stdout.replace(str(project), '~/app')}", shown
+
+
+def setup_poetry(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    return in_a_project(cli_env, "setup-poetry")
+
+
+def setup_pdm(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    return in_a_project(cli_env, "setup-pdm")
+
+
+def explain_variables(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`explain` with the old backends' variables set: the options they give, `env:` sources."""
+    import subprocess
+    import sys
+
+    shown = example("explain-variables")
+    first = shown.splitlines()[0]
+    assignments = [word for word in first.split()[1:] if "=" in word]
+    url = first.split()[len(assignments) + 3]
+    env = cli_env(**dict(word.split("=", 1) for word in assignments))
+    done = subprocess.run(
+        [sys.executable, "-m", "keyrings.azure_artifacts", "explain", url],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if "env:" in line]
+    return first + "\n" + "".join(line + "\n" for line in lines), shown
+
+
 RUNNERS: dict[str, Callable[..., tuple[str, str]]] = {
+    "setup-poetry": setup_poetry,
+    "setup-pdm": setup_pdm,
+    "explain-variables": explain_variables,
     "tls-step": tls_step,
     "state-refused": state_refused,
     "ci-no-credential": ci_no_credential,
