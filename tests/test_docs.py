@@ -349,7 +349,18 @@ def explain_variables(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> 
     return first + "\n" + "".join(line + "\n" for line in lines), shown
 
 
+def explain_crafted(cli_env: CleanEnv, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """`explain` on a crafted URL: the line that names the invalid name and the rule."""
+    shown = example("explain-crafted")
+    command = shown.splitlines()[0]
+    url = command.split()[3].strip("'")
+    code, out, err = run_cli(capsys, "explain", url)
+    lines = [line for line in out.splitlines() if line.startswith("Problem")]
+    return command + "\n" + "".join(line + "\n" for line in lines), shown
+
+
 RUNNERS: dict[str, Callable[..., tuple[str, str]]] = {
+    "explain-crafted": explain_crafted,
     "setup-poetry": setup_poetry,
     "setup-pdm": setup_pdm,
     "explain-variables": explain_variables,
