@@ -68,17 +68,13 @@ class AzureArtifactsKeyring(KeyringBackend):
 def _other_stores() -> str:
     """Which other backend could store passwords, or what to install (never raises)."""
     try:
-        from keyring.backend import get_all_keyring
+        from .pat.store import installed_backends  # the same choice as where our PATs go
 
-        others = [
-            ring
-            for ring in get_all_keyring()
-            if ring.priority > 0 and type(ring).__name__ not in ("AzureArtifactsKeyring", "ChainerBackend")
-        ]
+        others = installed_backends()
     except Exception:
         others = []
     if others:
-        best = max(others, key=lambda ring: ring.priority)
+        best = others[0]
         return f"keyring's chainer stores passwords in {type(best).__module__}.{type(best).__name__}"
     return f"no other keyring backend on this machine can store passwords: {STORE_FIX}"
 

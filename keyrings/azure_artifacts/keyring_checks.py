@@ -110,14 +110,15 @@ def _name(ring: KeyringBackend) -> str:
 
 
 def _storers(rings: list[KeyringBackend]) -> list[KeyringBackend]:
-    """Viable backends other than ours and the chainer: where `keyring set` can store."""
-    return [r for r in rings if r.priority > 0 and type(r).__name__ not in (BACKEND, "ChainerBackend")]
+    """Viable backends other than ours and the chainer, best first: where `keyring set` (and our
+    PATs) can be stored."""
+    from .pat.store import storage_backends
+
+    return storage_backends(rings)
 
 
 def _others(rings: list[KeyringBackend]) -> str:
-    others = _storers(rings)
-    ranked = sorted(others, key=lambda r: r.priority, reverse=True)
-    return "others: " + (", ".join(f"{_name(r)} {r.priority:g}" for r in ranked) or "none")
+    return "others: " + (", ".join(f"{_name(r)} {r.priority:g}" for r in _storers(rings)) or "none")
 
 
 def on_path(environ: Mapping[str, str]) -> Outcome:
