@@ -19,6 +19,7 @@ from .urls import (
     could_be_configured,
     host_matches,
     is_url_shaped,
+    origin,
     parse_host,
     parse_service,
 )
@@ -65,9 +66,8 @@ def unreadable(service: str, raw: Optional[RawConfig]) -> Optional[str]:
     named += list(raw.near_miss_hosts)
     if not named:
         return None
-    try:
-        host, _port = parse_host(_authority(service))
-    except ValueError:
+    host = origin(service, "https").host
+    if not host:
         return None
     for mentioned, message in named:
         try:
@@ -104,12 +104,6 @@ def _near_our_hosts(service: str, raw: Optional[RawConfig]) -> bool:
     declares hosts at all."""
     lowered = service.lower()
     return any(host in lowered for host in FEED_HOSTS) or bool(raw is not None and host_rules(raw))
-
-
-def _authority(service: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(service if "://" in service else f"https://{service}").netloc.rpartition("@")[2]
 
 
 def resolve(service: str, environ: Optional[Mapping[str, str]] = None) -> Optional[Resolution]:

@@ -4,7 +4,10 @@ who issued the certificate it presents and whether the trust we use (tls.py) acc
 A handshake only, through the proxy the environment names (CONNECT) when there is one: no
 request is sent. When verification fails, a second handshake that does not verify reads the
 certificate so the report can name its issuer (a TLS-inspecting proxy shows up as the
-company's CA); nothing is ever sent over that connection.
+company's CA); nothing is ever sent over that connection. This is why it stands outside the
+one HTTP client (`http.py`): it carries no credential and sends no request, and it needs the
+certificate even when it does not verify, which requests does not give. The issuer is read with
+`cryptography`, which msal already depends on.
 """
 
 from __future__ import annotations
