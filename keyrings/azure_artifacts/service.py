@@ -126,11 +126,9 @@ def lookup(
     service: str, username: Optional[str], environ: Optional[Mapping[str, str]] = None
 ) -> Optional[tuple[str, str]]:
     """(username, secret) for one of our URLs, or None (never raises for a refusal: one line)."""
-    from .cache import state_dir
     from .context import Context
     from .errors import AzureArtifactsError
     from .inputs import Inputs
-    from .statefs import check_trusted
 
     environ = os.environ if environ is None else environ
     ref, raw = recognise(service, environ)
@@ -141,10 +139,10 @@ def lookup(
     log = get_logger()
     inputs = Inputs(environ)
     config = config_path(inputs.environ)
-    state = state_dir(inputs.environ)
     inputs.note_file(config)
+    ctx = Context(inputs.environ, inputs=inputs)
     try:
-        check_trusted(state)
+        state = ctx.state_dir()  # checked once: never read or write where others can
     except AzureArtifactsError as exc:
         log.warning("no credential for '%s': %s", ref.org, one_line(exc))
         return None
@@ -176,7 +174,6 @@ def lookup(
         "sections applied (least to most specific): %s", [r.name for r in resolution.sections if r.applies]
     )
     quiet_libraries()
-    ctx = Context(inputs.environ, inputs=inputs)
     found = obtain(resolution, ctx, username)
     if found is None:
         return None
