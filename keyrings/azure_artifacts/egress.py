@@ -13,7 +13,6 @@ Pure and stdlib-only: it runs on the cold path and costs microseconds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -21,7 +20,7 @@ from typing import Any, Optional
 from .errors import EgressRefused
 from .hostnames import in_domain
 from .microsoft import ENTRA_HOSTS, PUBLIC_AUTHORITY_HOST, VSSPS_HOSTS, VSSPS_SUFFIXES
-from .urls import origin
+from .urls import expand_vssps, origin
 
 Key = tuple[str, str, Optional[int]]  # scheme, host, effective port
 
@@ -42,7 +41,6 @@ IDENTITY_ENDPOINT_VARIABLES = (
 IMDS_URL = "http://169.254.169.254"
 # Federated-token sources that take a bearer of their own (Azure Pipelines, GitHub Actions).
 OIDC_VARIABLES = ("SYSTEM_OIDCREQUESTURI", "ACTIONS_ID_TOKEN_REQUEST_URL")
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 
 
 def key(url: str, default_scheme: str = "") -> Key:
@@ -162,10 +160,10 @@ def for_flow(authority_host: str, environ: Mapping[str, str], allow_imds: bool) 
 def token_service(template: str, org: str) -> Optional[Key]:
     """The origin of a configured `vssps_url`; `{org}` may name a host label only when the
     organization is a valid DNS label, so a crafted name never builds a host."""
-    netloc = template.split("://", 1)[-1].split("/", 1)[0]
-    if "{org}" in netloc and not _LABEL.match(org):
+    try:
+        return _https_origin(expand_vssps(template, org))  # the same expansion the lookup uses
+    except ValueError:  # `{org}` in the host and an organization that is no DNS label
         return None
-    return _https_origin(template.replace("{org}", org))
 
 
 def for_lookup(
